@@ -1,0 +1,3 @@
+# Stock mmseg baseline, re-exported so every method config inherits ours.
+_base_ = ['mmseg::hrnet/fcn_hr18_4xb4-40k_pascal-context-59-480x480.py']
+custom_imports = dict(imports=['cp2_mmseg'], allow_failed_imports=False)

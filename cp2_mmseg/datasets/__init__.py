@@ -1,0 +1,9 @@
+from .camvid import CamVidDataset
+from .synthetic_shapes import (SYNTHETIC_CLASSES, SYNTHETIC_PALETTE,
+                               make_synthetic_dataset)
+from .transforms import *  # noqa: F401,F403
+
+__all__ = [
+    'CamVidDataset', 'SYNTHETIC_CLASSES', 'SYNTHETIC_PALETTE',
+    'make_synthetic_dataset'
+]

@@ -1,0 +1,3 @@
+from .validate_seg_labels import ValidateSegLabels
+
+__all__ = ['ValidateSegLabels']

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Distributed training through torchrun (NCCL on GPUs, gloo on the CPU).
+#   tools/dist_train.sh CONFIG NUM_PROCS [train.py args...]
+# Multi-node: NNODES, NODE_RANK, MASTER_ADDR, PORT.
+set -e
+CONFIG=$1
+GPUS=$2
+NNODES=${NNODES:-1}
+NODE_RANK=${NODE_RANK:-0}
+PORT=${PORT:-29500}
+MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
+if [ -z "$CONFIG" ] || [ -z "$GPUS" ]; then
+  echo "usage: $0 CONFIG NUM_PROCS [tools/train.py options]" >&2
+  exit 2
+fi
+PYTHON=${PYTHON:-python}
+PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
+OMP_NUM_THREADS=${OMP_NUM_THREADS:-1} \
+"$PYTHON" -m torch.distributed.run \
+    --nnodes="$NNODES" \
+    --node_rank="$NODE_RANK" \
+    --master_addr="$MASTER_ADDR" \
+    --nproc_per_node="$GPUS" \
+    --master_port="$PORT" \
+    "$(dirname "$0")/train.py" \
+    "$CONFIG" \
+    --launcher pytorch "${@:3}"
