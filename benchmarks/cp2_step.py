@@ -1,0 +1,125 @@
+# Copyright (c) cp2-mmseg contributors. All rights reserved.
+"""Benchmark: a CP2 pretraining step vs mmpretrain's MoCo v2 and DenseCL
+steps, same ResNet-50, 224x224 crops and batch, on this machine (CPU).
+
+Each model is built from its config (mmpretrain's own MoCo v2 / DenseCL
+configs through the ``mmpretrain::`` scope, our CP2 config), runs a warm-up
+step and ``--steps`` timed steps (forward, backward, SGD) in a forked child
+(own peak RSS); variants are interleaved over ``--reps`` repetitions and the
+table gives medians.
+
+    python benchmarks/cp2_step.py [--batch 8] [--reps 3] [--steps 2]
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import statistics
+import sys
+
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(REPO, 'benchmarks'))
+from pixel_contrast_step import run_forked  # noqa: E402
+
+VARIANTS = [
+    ('MoCo v2 (mmpretrain)',
+     'mmpretrain::mocov2/mocov2_resnet50_8xb32-coslr-200e_in1k.py',
+     'mmpretrain'),
+    ('DenseCL (mmpretrain)',
+     'mmpretrain::densecl/densecl_resnet50_8xb32-coslr-200e_in1k.py',
+     'mmpretrain'),
+    ('CP2 R50-OS16 + ASPP (ours)',
+     osp.join(REPO, 'configs/cp2/cp2_r50-d16-aspp_8xb32-200e_in1k-224x224.py'),
+     'mmseg'),
+]
+
+
+def measure(cfg_path, scope, batch, steps):
+    import time
+    import resource
+    from mmengine.config import Config
+    from mmengine.model.utils import revert_sync_batchnorm
+    from mmengine.registry import MODELS, init_default_scope
+    from mmengine.structures import BaseDataElement
+    import cp2_mmseg  # noqa: F401
+    cfg = Config.fromfile(cfg_path)
+    init_default_scope(scope)
+    if scope == 'mmpretrain':
+        import mmpretrain.models  # noqa: F401
+        from mmpretrain.registry import MODELS as REG
+    else:
+        from mmseg.registry import MODELS as REG
+    model = revert_sync_batchnorm(REG.build(cfg.model)).train()
+    optim = torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad], lr=1e-3,
+        momentum=0.9)
+    g = torch.Generator().manual_seed(0)
+    inputs = [torch.randint(0, 255, (batch, 3, 224, 224), generator=g,
+                            dtype=torch.uint8) for _ in range(2)]
+    samples = []
+    for _ in range(batch):
+        m = torch.zeros(2, 224, 224, dtype=torch.bool)
+        m[0, 20:200, 30:190] = True
+        m[1, 10:180, 40:210] = True
+        if scope == 'mmpretrain':
+            from mmpretrain.structures import DataSample
+            samples.append(DataSample())
+        else:
+            samples.append(BaseDataElement(paste_masks=m))
+    times = []
+    for i in range(steps + 1):
+        data = model.data_preprocessor(
+            dict(inputs=[x.clone() for x in inputs], data_samples=samples),
+            True)
+        t0 = time.perf_counter()
+        losses = model(**data, mode='loss')
+        total = sum(v for k, v in losses.items() if 'loss' in k)
+        optim.zero_grad()
+        total.backward()
+        optim.step()
+        if i:
+            times.append(time.perf_counter() - t0)
+    return dict(
+        time=statistics.median(times),
+        peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--batch', type=int, default=8)
+    parser.add_argument('--reps', type=int, default=3)
+    parser.add_argument('--steps', type=int, default=2)
+    parser.add_argument('--out', default=osp.join(REPO, 'benchmarks',
+                                                  'results', 'cp2.json'))
+    args = parser.parse_args()
+    print(f'torch {torch.__version__}, {os.cpu_count()} CPU threads, '
+          f'batch {args.batch}, 224x224')
+    results = {}
+    for rep in range(args.reps):
+        for name, cfg, scope in VARIANTS:
+            r = run_forked(measure, cfg, scope, args.batch, args.steps)
+            print(f'rep {rep} {name}: {r}', flush=True)
+            results.setdefault(name, []).append(r)
+    base = statistics.median(r['time'] for r in results[VARIANTS[0][0]])
+    base_m = statistics.median(r['peak_mb'] for r in results[VARIANTS[0][0]])
+    print('\n| model | step time (s) | vs MoCo v2 | peak RSS (MB) | '
+          'vs MoCo v2 |')
+    print('|---|---|---|---|---|')
+    for name, _, _ in VARIANTS:
+        rs = [r for r in results[name] if 'error' not in r]
+        if not rs:
+            print(f'| {name} | error: {results[name][0]} |')
+            continue
+        t = statistics.median(r['time'] for r in rs)
+        m = statistics.median(r['peak_mb'] for r in rs)
+        print(f'| {name} | {t:.2f} | {t / base:.2f}x | {m:.0f} | '
+              f'{m / base_m:.2f}x |')
+    os.makedirs(osp.dirname(args.out), exist_ok=True)
+    with open(args.out, 'w') as f:
+        json.dump(results, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,296 @@
+# Copyright (c) cp2-mmseg contributors. All rights reserved.
+"""Benchmark: the cost of pixel contrast on a training step (CPU).
+
+One run of this script measures, for DeepLabV3-R50-D8 and FCN-HRNet-W18 at
+512x512, batch 2: the stock step and the +contrast step (i) in-batch only,
+(ii) with the memory bank at the official code's Cityscapes size (19 classes,
+5000 pixels + 5000 regions per class), (iii) at the paper's size (29750
+pixels + 2975 regions per class, N = 2975). Each measurement runs in a
+forked child of this process (so every variant gets its own peak-RSS
+reading) and variants are interleaved; the table reports medians of the
+step times and of the peak resident memory.
+
+It also times the loss + memory update alone against the per-image /
+per-class loop reference in ``loop_reference.py`` after checking both give
+the same numbers.
+
+    python benchmarks/pixel_contrast_step.py [--reps 3] [--steps 2]
+"""
+import argparse
+import json
+import os
+import os.path as osp
+import resource
+import statistics
+import sys
+import time
+
+import torch
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(REPO, 'benchmarks'))
+
+CITYSCAPES_MEM = dict(pixel_size=5000, region_size=5000)
+PAPER_MEM = dict(pixel_size=29750, region_size=2975)
+
+
+def variants(which):
+    base = {
+        'deeplabv3': 'configs/deeplabv3/'
+        'deeplabv3_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+        'hrnet': 'configs/hrnet/fcn_hr18_4xb2-40k_cityscapes-512x1024.py'
+    }
+    contrast = {
+        'deeplabv3': 'configs/pixel_contrast/'
+        'deeplabv3-contrast_r50-d8_4xb2-40k_cityscapes-512x1024.py',
+        'hrnet': 'configs/pixel_contrast/'
+        'fcn-contrast_hr18_4xb2-40k_cityscapes-512x1024.py'
+    }
+    out = []
+    for arch in which:
+        out.append((f'{arch} stock', base[arch], None))
+        out.append((f'{arch} +contrast (i) in-batch', contrast[arch],
+                    dict(contrast_with='batch')))
+        out.append((f'{arch} +contrast (ii) bank 5000+5000', contrast[arch],
+                    dict(contrast_with='memory', bank=CITYSCAPES_MEM)))
+        out.append((f'{arch} +contrast (iii) bank 29750+2975',
+                    contrast[arch],
+                    dict(contrast_with='memory', bank=PAPER_MEM)))
+    return out
+
+
+def fill_bank(bank):
+    """A full bank (every slot written) with random unit vectors."""
+    g = torch.Generator().manual_seed(0)
+    for name in ('pixel', 'region'):
+        q = getattr(bank, f'{name}_queue')
+        if q.shape[1]:
+            q.copy_(torch.nn.functional.normalize(
+                torch.randn(q.shape, generator=g), dim=-1).to(q.dtype))
+            getattr(bank, f'{name}_filled').fill_(q.shape[1])
+
+
+def build(cfg_path, opts):
+    from mmengine.config import Config
+    from mmengine.model.utils import revert_sync_batchnorm
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import MODELS
+    import cp2_mmseg  # noqa: F401
+    cfg = Config.fromfile(osp.join(REPO, cfg_path))
+    cfg.model.pop('pretrained', None)
+    cfg.model.data_preprocessor.size = (512, 512)
+    if opts is not None:
+        lc = cfg.model.decode_head.loss_contrast
+        lc.warmup_iters = 0
+        lc.contrast_with = opts['contrast_with']
+        if 'bank' in opts:
+            lc.memory_bank = dict(
+                type='CrossImageMemoryBank', num_classes=19, feat_dim=256,
+                pixels_per_image=10, **opts['bank'])
+    init_default_scope('mmseg')
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    if opts is not None and 'bank' in opts:
+        fill_bank(model.decode_head.loss_contrast.memory_bank)
+    return model.train()
+
+
+def fake_batch(model):
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    g = torch.Generator().manual_seed(0)
+    samples = []
+    for _ in range(2):
+        # blocky labels: about 12 classes per image, like Cityscapes crops
+        low = torch.randint(0, 19, (1, 8, 8), generator=g)
+        label = torch.nn.functional.interpolate(
+            low[None].float(), (512, 512), mode='nearest')[0].long()
+        samples.append(SegDataSample(gt_sem_seg=PixelData(data=label)))
+    data = dict(
+        inputs=[torch.randint(0, 255, (3, 512, 512), generator=g,
+                              dtype=torch.uint8) for _ in range(2)],
+        data_samples=samples)
+    return model.data_preprocessor(data, True)
+
+
+def one_measurement(cfg_path, opts, steps):
+    model = build(cfg_path, opts)
+    optim = torch.optim.SGD(model.parameters(), lr=1e-4)
+    data = fake_batch(model)
+    times = []
+    for i in range(steps + 1):  # first step is a warm-up
+        t0 = time.perf_counter()
+        losses = model(**data, mode='loss')
+        total = sum(v for k, v in losses.items() if 'loss' in k)
+        optim.zero_grad()
+        total.backward()
+        optim.step()
+        if i:
+            times.append(time.perf_counter() - t0)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return dict(time=statistics.median(times), peak_mb=peak_kb / 1024)
+
+
+def run_forked(fn, *args):
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            result = fn(*args)
+        except BaseException as err:  # report, never hang the parent
+            result = dict(error=repr(err))
+        with os.fdopen(write, 'w') as f:
+            json.dump(result, f)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+
+def loss_only_comparison(reps):
+    """Vectorised loss + bank update vs the loop reference."""
+    import cp2_mmseg  # noqa: F401
+    from cp2_mmseg.models import CrossImageMemoryBank, PixelContrastLoss
+    from cp2_mmseg.models.losses.pixel_contrast_loss import sample_anchors
+    from loop_reference import (loop_contrast, loop_sample_anchors,
+                                loop_update)
+    torch.manual_seed(0)
+    num_classes, dim, h, w = 19, 256, 64, 128  # HRNet at 1/4 of 256x512
+    embed = torch.nn.functional.normalize(torch.randn(2, dim, h, w), dim=1)
+    low = torch.randint(0, num_classes, (2, 1, 8, 16))
+    labels = torch.nn.functional.interpolate(
+        low.float(), (h, w), mode='nearest')[:, 0].long()
+    logits = torch.randn(2, num_classes, h, w)
+    preds = logits.argmax(1)
+    flat = embed.permute(0, 2, 3, 1).reshape(2, -1, dim)
+
+    # 1) equality: deterministic settings (every pixel of every pair taken)
+    a_fast, l_fast = sample_anchors(flat, labels.reshape(2, -1),
+                                    preds.reshape(2, -1), num_classes, 255,
+                                    10**9, 10**9, 0)
+    a_loop, l_loop = loop_sample_anchors(flat, labels.reshape(2, -1),
+                                         preds.reshape(2, -1), num_classes,
+                                         255, 10**9, 10**9, 0)
+    key = lambda a, l: sorted(  # noqa: E731
+        zip(l.tolist(), a[:, :4].sum(1).tolist()))
+    same_anchors = key(a_fast, l_fast) == key(a_loop, l_loop)
+    bank_kw = dict(num_classes=num_classes, feat_dim=dim, pixel_size=5000,
+                   region_size=5000, pixels_per_image=10**6)
+    fast_bank, loop_bank = (CrossImageMemoryBank(**bank_kw),
+                            CrossImageMemoryBank(**bank_kw))
+    fast_bank.update(embed, labels)
+    loop_update(loop_bank, embed, labels)
+    same_bank = all(
+        torch.equal(getattr(fast_bank, f'{n}_filled'),
+                    getattr(loop_bank, f'{n}_filled'))
+        for n in ('pixel', 'region'))
+    for c in range(num_classes):
+        n = int(fast_bank.pixel_filled[c])
+        fs = fast_bank.pixel_queue[c, :n].sum(1).sort()[0]
+        ls = loop_bank.pixel_queue[c, :n].sum(1).sort()[0]
+        same_bank &= torch.allclose(fs, ls, atol=1e-5)
+        nr = int(fast_bank.region_filled[c])
+        same_bank &= torch.allclose(
+            fast_bank.region_queue[c, :nr].sum(1).sort()[0],
+            loop_bank.region_queue[c, :nr].sum(1).sort()[0], atol=1e-5)
+    sub = torch.randperm(a_fast.shape[0])[:1024]
+    anchors, alabels = a_fast[sub], l_fast[sub]
+    mem, valid = fast_bank.contrast_set()
+    from cp2_mmseg.models import pixel_contrast_terms
+    total, count = pixel_contrast_terms(anchors, alabels, 0.1, True, mem,
+                                        valid)
+    has = count > 0
+    fast_loss = -(0.1 / 0.07) * (total[has] / count[has]).mean()
+    loop_loss = loop_contrast(anchors, alabels, 0.1, 0.07, mem, valid, True)
+    same_loss = torch.allclose(fast_loss, loop_loss, rtol=1e-4)
+
+    # 2) speed: official settings (1024 anchors, V = 10) with a
+    #    5000 + 5000 bank, loss forward + backward + bank update
+    def fast_step(loss_mod):
+        e = embed.clone().requires_grad_()
+        loss_mod(e, logits, labels).backward()
+
+    def loop_step(bank):
+        e = embed.clone().requires_grad_()
+        fl = e.permute(0, 2, 3, 1).reshape(2, -1, dim)
+        a, lab = loop_sample_anchors(fl, labels.reshape(2, -1),
+                                     preds.reshape(2, -1), num_classes, 255,
+                                     1024, 100, 100)
+        m, v = bank.contrast_set()
+        loop_contrast(a, lab, 0.1, 0.07, m, v, True).backward()
+        loop_update(bank, e.detach(), labels)
+
+    bank_kw['pixels_per_image'] = 10
+    loss_mod = PixelContrastLoss(
+        contrast_with='both', loss_weight=1.0,
+        memory_bank=dict(type='CrossImageMemoryBank', **bank_kw)).train()
+    fill_bank(loss_mod.memory_bank)
+    loop_bank = CrossImageMemoryBank(**bank_kw)
+    fill_bank(loop_bank)
+    fast_t, loop_t = [], []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fast_step(loss_mod)
+        fast_t.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        loop_step(loop_bank)
+        loop_t.append(time.perf_counter() - t0)
+    return dict(
+        same_anchors=same_anchors, same_bank=bool(same_bank),
+        same_loss=bool(same_loss), fast_loss=float(fast_loss),
+        loop_loss=float(loop_loss), fast=statistics.median(fast_t),
+        loop=statistics.median(loop_t))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('--reps', type=int, default=3)
+    parser.add_argument('--steps', type=int, default=2)
+    parser.add_argument('--arch', nargs='+', default=['deeplabv3', 'hrnet'])
+    parser.add_argument('--skip-steps', action='store_true')
+    parser.add_argument('--out', default=osp.join(REPO, 'benchmarks',
+                                                  'results',
+                                                  'pixel_contrast.json'))
+    args = parser.parse_args()
+    torch.set_num_threads(os.cpu_count())
+    print(f'torch {torch.__version__}, {os.cpu_count()} CPU threads')
+    cmp = run_forked(loss_only_comparison, args.reps)
+    print('\nLoss + bank update (1024 anchors, 19 classes, 5000+5000 bank, '
+          'in-batch + memory), forward + backward + update:')
+    print(json.dumps(cmp, indent=1))
+    if 'fast' in cmp:
+        print(f'vectorised {cmp["fast"]:.3f} s vs loop reference '
+              f'{cmp["loop"]:.3f} s: {cmp["loop"] / cmp["fast"]:.1f}x')
+    results = {}
+    if not args.skip_steps:
+        plan = variants(args.arch)
+        for rep in range(args.reps):
+            for name, cfg, opts in plan:
+                r = run_forked(one_measurement, cfg, opts, args.steps)
+                print(f'rep {rep} {name}: {r}', flush=True)
+                results.setdefault(name, []).append(r)
+        print('\n| variant | step time (s) | vs stock | peak RSS (MB) '
+              '| vs stock |')
+        print('|---|---|---|---|---|')
+        for name, _, _ in plan:
+            rs = [r for r in results[name] if 'error' not in r]
+            if not rs:
+                print(f'| {name} | error: {results[name][0]["error"]} |')
+                continue
+            t = statistics.median(r['time'] for r in rs)
+            m = statistics.median(r['peak_mb'] for r in rs)
+            stock = results[name.split(' ')[0] + ' stock']
+            st = statistics.median(r['time'] for r in stock)
+            sm = statistics.median(r['peak_mb'] for r in stock)
+            print(f'| {name} | {t:.2f} | {t / st:.2f}x | {m:.0f} | '
+                  f'{m / sm:.2f}x |')
+    os.makedirs(osp.dirname(args.out), exist_ok=True)
+    with open(args.out, 'w') as f:
+        json.dump(dict(loss_only=cmp, steps=results), f, indent=1)
+    print(f'\nwrote {args.out}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,46 @@
+# Copyright (c) cp2-mmseg contributors. All rights reserved.
+from typing import Dict, List, Optional, Sequence, Union
+
+import torch.nn as nn
+from mmseg.registry import MODELS
+from mmseg.utils import SampleList
+from torch import Tensor
+
+
+class ContrastHeadMixin:
+    """Adds a projection head and a pixel-contrast loss to a decode head.
+
+    Only ``loss()`` changes (in the subclasses); ``forward()`` and
+    ``predict()`` stay the stock ones, so inference runs exactly the stock
+    head and ignores the projection. The projection reads the head's
+    transformed inputs (``_transform_inputs``): the last backbone stage for
+    DeepLabV3, the concatenated multi-resolution features for HRNet / OCR,
+    as in the official models. Hard anchors are mined with the head's own
+    logits.
+    """
+
+    def _init_contrast(self, proj_cfg: Optional[dict],
+                       loss_contrast: Union[dict, nn.Module]) -> None:
+        proj_cfg = dict(proj_cfg or {})
+        proj_cfg.setdefault('type', 'ProjectionHead')
+        proj_cfg.setdefault('norm_cfg', self.norm_cfg)
+        if 'in_channels' not in proj_cfg:
+            in_ch = self.in_channels
+            proj_cfg['in_channels'] = sum(in_ch) if isinstance(
+                in_ch, (list, tuple)) else in_ch
+        self.projection = MODELS.build(proj_cfg)
+        if not isinstance(loss_contrast, nn.Module):
+            loss_contrast = dict(loss_contrast)
+            loss_contrast.setdefault('ignore_index', self.ignore_index)
+            loss_contrast = MODELS.build(loss_contrast)
+        self.loss_contrast = loss_contrast
+
+    def _contrast_losses(self, inputs: Sequence[Tensor], seg_logits: Tensor,
+                         batch_data_samples: SampleList) -> Dict[str, Tensor]:
+        """The contrast term for the logits just computed by ``forward``."""
+        embed = self.projection(self._transform_inputs(inputs))
+        seg_label = self._stack_batch_gt(batch_data_samples)
+        return {
+            self.loss_contrast.loss_name:
+            self.loss_contrast(embed, seg_logits, seg_label)
+        }

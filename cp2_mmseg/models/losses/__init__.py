@@ -1,0 +1,8 @@
+from .cp2_loss import cp2_dense_loss, cp2_instance_loss, masked_pool
+from .pixel_contrast_loss import (PixelContrastLoss, pixel_contrast_terms,
+                                  sample_anchors)
+
+__all__ = [
+    'PixelContrastLoss', 'cp2_dense_loss', 'cp2_instance_loss',
+    'masked_pool', 'pixel_contrast_terms', 'sample_anchors'
+]

@@ -1,0 +1,337 @@
+# Copyright (c) cp2-mmseg contributors. All rights reserved.
+"""Supervised pixel contrast (Wang et al., ICCV 2021, "Exploring
+Cross-Image Pixel Contrast for Semantic Segmentation").
+
+For an anchor i of class y with positives P_i and negatives N_i (unit
+vectors, from the batch and / or the cross-image memory)::
+
+    l_i = -(tau / tau_base) / |P_i| * sum_{j in P_i}
+          log( exp(s_ij) / (exp(s_ij) + sum_{k in N_i} exp(s_ik)) )
+
+with ``s = a . b / tau``: each positive is contrasted against itself plus
+the negatives only (not the SupCon sum over all other samples). It is
+computed in fp32 as ``logsigmoid(s_ij - logsumexp_{N_i} s)``, which never
+overflows, also under AMP.
+"""
+from typing import Dict, Optional, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.logging import MessageHub
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from ..utils.grouped_sampling import rank_within_groups
+from ..utils.masked_ops import masked_logsumexp
+from ..utils.memory_contrast import memory_class_lse
+
+
+def resize_labels(seg_label: Tensor, size: Tuple[int, int]) -> Tensor:
+    """Nearest-resize (B, H, W) or (B, 1, H, W) labels to ``size``."""
+    if seg_label.dim() == 4:
+        seg_label = seg_label.squeeze(1)
+    if tuple(seg_label.shape[-2:]) == tuple(size):
+        return seg_label.long()
+    return F.interpolate(
+        seg_label.unsqueeze(1).float(), size=size,
+        mode='nearest').squeeze(1).long()
+
+
+def check_labels(labels: Tensor, num_classes: int, ignore_index: int) -> None:
+    """Raise on label values that are neither classes nor ignored."""
+    bad = ((labels < 0) | (labels >= num_classes)) & (labels != ignore_index)
+    if bad.any():
+        values = torch.unique(labels[bad]).tolist()
+        raise ValueError(
+            f'PixelContrastLoss: label values {values} are neither classes '
+            f'0..{num_classes - 1} nor ignore_index {ignore_index}')
+
+
+def sample_anchors(embed: Tensor,
+                   labels: Tensor,
+                   preds: Tensor,
+                   num_classes: int,
+                   ignore_index: int = 255,
+                   max_samples: int = 1024,
+                   max_views: int = 100,
+                   min_pixels: Optional[int] = None,
+                   hard_ratio: float = 0.5,
+                   generator: Optional[torch.Generator] = None
+                   ) -> Tuple[Tensor, Tensor]:
+    """Segmentation-aware hard anchor sampling, vectorised.
+
+    Every (image, class) pair with more than ``min_pixels`` (default:
+    ``max_views``, as in the official code) ground-truth pixels gives
+    ``n_view = min(max_samples // num_pairs, max_views)`` anchors, about
+    ``hard_ratio`` of them misclassified ("hard") and the rest correctly
+    classified ("easy"), topped up from the other kind when one is short.
+
+    Args:
+        embed (Tensor): (B, N, D) embeddings.
+        labels (Tensor): (B, N) ground truth at embedding resolution.
+        preds (Tensor): (B, N) predicted classes at the same resolution.
+        num_classes (int): Number of classes.
+        ignore_index (int): Ignored label. Defaults to 255.
+        max_samples (int): Anchor budget. Defaults to 1024.
+        max_views (int): Most anchors per (image, class). Defaults to 100.
+        min_pixels (int, optional): A pair needs more pixels than this.
+        hard_ratio (float): Share of hard anchors. Defaults to 0.5.
+        generator (torch.Generator, optional): Random source.
+
+    Returns:
+        tuple[Tensor, Tensor]: anchors (P * n_view, D) and their labels
+        (P * n_view,); both empty when no pair qualifies.
+    """
+    bsz, num_pix, dim = embed.shape
+    min_pixels = max_views if min_pixels is None else min_pixels
+    flat_lbl = labels.reshape(-1)
+    valid = flat_lbl != ignore_index
+    pix = valid.nonzero(as_tuple=True)[0]
+    img = pix // num_pix
+    cls = flat_lbl[pix]
+    pair = img * num_classes + cls
+    num_pair_ids = bsz * num_classes
+    counts = torch.bincount(pair, minlength=num_pair_ids)
+    chosen = counts > min_pixels
+    num_pairs = int(chosen.sum())
+    if num_pairs == 0:
+        return embed.new_zeros((0, dim)), labels.new_zeros((0, ))
+    n_view = min(max_samples // num_pairs, max_views)
+    if n_view == 0:
+        # more pairs than budget: keep a random subset of pairs
+        keep = torch.randperm(
+            num_pairs, generator=generator,
+            device=embed.device)[:max_samples]
+        idx = chosen.nonzero(as_tuple=True)[0][keep]
+        chosen = torch.zeros_like(chosen)
+        chosen[idx] = True
+        num_pairs, n_view = int(chosen.sum()), 1
+    hard = (preds.reshape(-1)[pix] != cls).long()
+    group = pair * 2 + hard
+    group_counts = torch.bincount(group, minlength=2 * num_pair_ids)
+    num_easy, num_hard = group_counts[0::2], group_counts[1::2]
+    want_hard = int(n_view * hard_ratio)
+    take_hard = torch.minimum(num_hard, torch.full_like(num_hard, want_hard))
+    take_easy = torch.minimum(num_easy, n_view - take_hard)
+    take_hard = n_view - take_easy  # top up from hard when easy is short
+    quota = torch.stack([take_easy, take_hard], 1).reshape(-1)
+    quota = quota * chosen.repeat_interleave(2)
+    order, rank = rank_within_groups(group, 2 * num_pair_ids, generator)
+    keep = rank < quota[group[order]]
+    sel = order[keep]  # sorted by pair: n_view consecutive per pair
+    anchors = embed.reshape(-1, dim)[pix[sel]]
+    return anchors, cls[sel]
+
+
+def pixel_contrast_terms(anchors: Tensor,
+                         anchor_labels: Tensor,
+                         temperature: float,
+                         use_batch: bool = True,
+                         memory: Optional[Tensor] = None,
+                         memory_valid: Optional[Tensor] = None,
+                         memory_chunk_classes: int = 4
+                         ) -> Tuple[Tensor, Tensor]:
+    """Per-anchor sums of log-probabilities over positives, and counts.
+
+    Args:
+        anchors (Tensor): (A, D) unit vectors (float32).
+        anchor_labels (Tensor): (A,) classes.
+        temperature (float): tau.
+        use_batch (bool): Contrast with the other anchors.
+        memory (Tensor, optional): (C, T, D) class-major memory.
+        memory_valid (Tensor, optional): (C, T) bool, filled slots.
+        memory_chunk_classes (int): Classes per memory chunk.
+
+    Returns:
+        tuple[Tensor, Tensor]: ``sum_{j in P_i} log p_ij`` (A,) and
+        ``|P_i|`` (A,).
+    """
+    num_a = anchors.shape[0]
+    neg_lse = []
+    pos_sims = []
+    pos_masks = []
+    if use_batch:
+        sim = anchors @ anchors.t() / temperature
+        same = anchor_labels[:, None] == anchor_labels[None, :]
+        eye = torch.eye(num_a, dtype=torch.bool, device=anchors.device)
+        neg_lse.append(masked_logsumexp(sim, ~same, dim=1))
+        pos_sims.append(sim)
+        pos_masks.append(same & ~eye)
+    if memory is not None:
+        class_lse, own_sim = memory_class_lse(anchors, memory, memory_valid,
+                                              anchor_labels, temperature,
+                                              memory_chunk_classes)
+        other = torch.ones_like(class_lse, dtype=torch.bool)
+        other[torch.arange(num_a, device=anchors.device), anchor_labels] = 0
+        neg_lse.append(masked_logsumexp(class_lse, other, dim=1))
+        pos_sims.append(own_sim)
+        pos_masks.append(memory_valid[anchor_labels])
+    stacked = torch.stack(neg_lse, 1)
+    neg = masked_logsumexp(stacked, torch.ones_like(stacked, dtype=bool), 1)
+    total = anchors.new_zeros(num_a)
+    count = anchors.new_zeros(num_a)
+    for sim, mask in zip(pos_sims, pos_masks):
+        log_prob = F.logsigmoid(sim - neg[:, None])
+        total = total + (log_prob * mask).sum(1)
+        count = count + mask.sum(1)
+    return total, count
+
+
+@MODELS.register_module()
+class PixelContrastLoss(nn.Module):
+    """Pixel-to-pixel / pixel-to-region contrast with hard anchor sampling.
+
+    Called by the contrast heads as ``loss(embed, seg_logits, seg_label)``;
+    it is not a ``loss_decode`` entry because it needs the embeddings.
+
+    Args:
+        temperature (float): tau. Defaults to 0.1.
+        base_temperature (float): The loss is scaled by
+            ``temperature / base_temperature`` (official code; set it equal
+            to ``temperature`` for the paper's unscaled loss). Defaults to
+            0.07.
+        loss_weight (float): lambda. Defaults to 0.1.
+        ignore_index (int): Ignored label. Defaults to 255.
+        max_samples (int): Anchor budget per process. Defaults to 1024.
+        max_views (int): Most anchors per (image, class). Defaults to 100.
+        min_pixels (int, optional): An (image, class) pair is sampled when
+            it has more pixels than this; default ``max_views`` (official).
+        hard_ratio (float): Share of misclassified anchors. Defaults to 0.5.
+        contrast_with (str): 'batch' (the other sampled anchors), 'memory'
+            (the cross-image memory bank only, as the official memory code)
+            or 'both'. Defaults to 'batch'.
+        memory_bank (dict | nn.Module, optional): A
+            :class:`CrossImageMemoryBank` config; needed for 'memory' and
+            'both'. Its buffers are saved in checkpoints.
+        warmup_iters (int): Before this training iteration (read from
+            mmengine's ``MessageHub``) the loss is 0 with the graph kept
+            connected. The memory is still filled. Defaults to 0.
+        memory_chunk_classes (int): Classes per chunk when contrasting with
+            the memory (bounds peak memory). Defaults to 4.
+        loss_name (str): Defaults to 'loss_contrast'.
+    """
+
+    def __init__(self,
+                 temperature: float = 0.1,
+                 base_temperature: float = 0.07,
+                 loss_weight: float = 0.1,
+                 ignore_index: int = 255,
+                 max_samples: int = 1024,
+                 max_views: int = 100,
+                 min_pixels: Optional[int] = None,
+                 hard_ratio: float = 0.5,
+                 contrast_with: str = 'batch',
+                 memory_bank: Optional[Union[dict, nn.Module]] = None,
+                 warmup_iters: int = 0,
+                 memory_chunk_classes: int = 4,
+                 loss_name: str = 'loss_contrast') -> None:
+        super().__init__()
+        if contrast_with not in ('batch', 'memory', 'both'):
+            raise ValueError(f'contrast_with must be batch, memory or both, '
+                             f'got {contrast_with!r}')
+        if contrast_with != 'batch' and memory_bank is None:
+            raise ValueError(f'contrast_with={contrast_with!r} needs a '
+                             'memory_bank config')
+        if not loss_name.startswith('loss_'):
+            raise ValueError(f'loss_name must start with "loss_", got '
+                             f'{loss_name!r}')
+        self.temperature = temperature
+        self.base_temperature = base_temperature
+        self.loss_weight = loss_weight
+        self.ignore_index = ignore_index
+        self.max_samples = max_samples
+        self.max_views = max_views
+        self.min_pixels = min_pixels
+        self.hard_ratio = hard_ratio
+        self.contrast_with = contrast_with
+        self.warmup_iters = warmup_iters
+        self.memory_chunk_classes = memory_chunk_classes
+        self._loss_name = loss_name
+        if memory_bank is not None and not isinstance(memory_bank, nn.Module):
+            memory_bank = MODELS.build(memory_bank)
+        self.memory_bank = memory_bank
+
+    @property
+    def loss_name(self) -> str:
+        return self._loss_name
+
+    def _in_warmup(self) -> bool:
+        if not self.training or self.warmup_iters <= 0:
+            return False
+        it = MessageHub.get_current_instance().get_info('iter', 0)
+        return it < self.warmup_iters
+
+    def forward(self, embed: Tensor, seg_logits: Tensor,
+                seg_label: Tensor) -> Tensor:
+        """Compute the weighted loss (and update the memory in training).
+
+        Args:
+            embed (Tensor): (B, D, h, w) L2-normalised embeddings.
+            seg_logits (Tensor): (B, K, h', w') logits of the head, used for
+                hard anchor mining (resized to (h, w) when needed).
+            seg_label (Tensor): (B, H, W) or (B, 1, H, W) ground truth.
+
+        Returns:
+            Tensor: ``loss_weight * loss`` (a scalar).
+        """
+        num_classes = seg_logits.shape[1]
+        h, w = embed.shape[-2:]
+        labels = resize_labels(seg_label, (h, w))
+        check_labels(labels, num_classes, self.ignore_index)
+        with torch.no_grad():
+            if tuple(seg_logits.shape[-2:]) != (h, w):
+                seg_logits = F.interpolate(
+                    seg_logits.float(), (h, w),
+                    mode='bilinear',
+                    align_corners=False)
+            preds = seg_logits.argmax(1)
+        device_type = embed.device.type
+        with torch.autocast(device_type=device_type, enabled=False):
+            feats = embed.float()
+            if self._in_warmup():
+                loss = feats.sum() * 0.
+            else:
+                loss = self._contrast(feats, labels, preds, num_classes)
+            if self.memory_bank is not None and self.training:
+                self.memory_bank.update(feats.detach(), labels)
+        return self.loss_weight * loss
+
+    def _contrast(self, feats: Tensor, labels: Tensor, preds: Tensor,
+                  num_classes: int) -> Tensor:
+        bsz, dim = feats.shape[:2]
+        flat = feats.permute(0, 2, 3, 1).reshape(bsz, -1, dim)
+        anchors, anchor_labels = sample_anchors(
+            flat, labels.reshape(bsz, -1), preds.reshape(bsz, -1),
+            num_classes, self.ignore_index, self.max_samples, self.max_views,
+            self.min_pixels, self.hard_ratio)
+        if anchors.shape[0] == 0:
+            return feats.sum() * 0.
+        memory = valid = None
+        if self.contrast_with in ('memory', 'both'):
+            memory, valid = self.memory_bank.contrast_set()
+            if memory.shape[0] != num_classes:
+                raise ValueError(
+                    f'memory_bank has {memory.shape[0]} classes, the head '
+                    f'predicts {num_classes}')
+        total, count = pixel_contrast_terms(
+            anchors,
+            anchor_labels,
+            self.temperature,
+            use_batch=self.contrast_with in ('batch', 'both'),
+            memory=memory,
+            memory_valid=valid,
+            memory_chunk_classes=self.memory_chunk_classes)
+        has_pos = count > 0
+        if not has_pos.any():
+            return feats.sum() * 0.
+        mean_log_prob = total[has_pos] / count[has_pos]
+        scale = self.temperature / self.base_temperature
+        return -scale * mean_log_prob.mean()
+
+    def extra_repr(self) -> str:
+        return (f'temperature={self.temperature}, base_temperature='
+                f'{self.base_temperature}, loss_weight={self.loss_weight}, '
+                f'contrast_with={self.contrast_with!r}, max_samples='
+                f'{self.max_samples}, max_views={self.max_views}, '
+                f'warmup_iters={self.warmup_iters}')

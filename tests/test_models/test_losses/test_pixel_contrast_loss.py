@@ -1,0 +1,233 @@
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.logging import MessageHub
+
+from cp2_mmseg.models import (CrossImageMemoryBank, PixelContrastLoss,
+                              pixel_contrast_terms, sample_anchors)
+
+
+def brute_force(anchors, labels, tau, base_tau, batch=True, mem=None,
+                mem_labels=None):
+    """Loops per anchor and per positive, float64."""
+    a = anchors.double()
+    entries, entry_labels, owner = [], [], []
+    if batch:
+        entries += list(a)
+        entry_labels += labels.tolist()
+        owner += list(range(len(a)))
+    if mem is not None:
+        entries += list(mem.double())
+        entry_labels += mem_labels.tolist()
+        owner += [-1] * len(mem)
+    losses = []
+    for i in range(len(a)):
+        negs = [
+            torch.exp(a[i] @ e / tau) for e, y in zip(entries, entry_labels)
+            if y != labels[i]
+        ]
+        neg_sum = sum(negs) if negs else torch.tensor(0., dtype=a.dtype)
+        terms = []
+        for e, y, o in zip(entries, entry_labels, owner):
+            if y != labels[i] or o == i:
+                continue
+            pos = torch.exp(a[i] @ e / tau)
+            terms.append(torch.log(pos / (pos + neg_sum)))
+        if terms:
+            losses.append(-(tau / base_tau) * sum(terms) / len(terms))
+    return torch.stack(losses).mean()
+
+
+def final(total, count, tau, base_tau):
+    has = count > 0
+    return -(tau / base_tau) * (total[has] / count[has]).mean()
+
+
+def rand_unit(*shape):
+    return F.normalize(torch.randn(*shape), dim=-1)
+
+
+@pytest.mark.parametrize('mode', ['batch', 'memory', 'both'])
+def test_terms_match_brute_force(mode):
+    torch.manual_seed(0)
+    num_c, t_slots, dim = 4, 6, 8
+    anchors = rand_unit(20, dim)
+    labels = torch.randint(0, 3, (20, ))  # class 3 absent from the batch
+    memory = rand_unit(num_c, t_slots, dim)
+    filled = torch.tensor([6, 2, 0, 4])  # class 2 memory empty
+    valid = torch.arange(t_slots)[None] < filled[:, None]
+    use_mem = mode != 'batch'
+    total, count = pixel_contrast_terms(
+        anchors, labels, 0.1, use_batch=mode != 'memory',
+        memory=memory if use_mem else None,
+        memory_valid=valid if use_mem else None, memory_chunk_classes=3)
+    got = final(total, count, 0.1, 0.07)
+    mem_e = memory[valid] if use_mem else None
+    mem_l = torch.arange(num_c)[:, None].expand(-1, t_slots)[valid] \
+        if use_mem else None
+    ref = brute_force(anchors, labels, 0.1, 0.07, batch=mode != 'memory',
+                      mem=mem_e, mem_labels=mem_l)
+    assert torch.allclose(got.double(), ref, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize('mode', ['batch', 'memory', 'both'])
+def test_gradient_matches_autograd_reference(mode):
+    """The chunked memory function's backward equals plain autograd."""
+    torch.manual_seed(1)
+    anchors = rand_unit(12, 5).double().requires_grad_()
+    labels = torch.randint(0, 3, (12, ))
+    memory = rand_unit(3, 7, 5).double()
+    valid = torch.rand(3, 7) > 0.3
+    use_mem = mode != 'batch'
+    total, count = pixel_contrast_terms(
+        anchors, labels, 0.2, use_batch=mode != 'memory',
+        memory=memory if use_mem else None,
+        memory_valid=valid if use_mem else None, memory_chunk_classes=2)
+    final(total, count, 0.2, 0.07).backward()
+    got = anchors.grad.clone()
+    anchors.grad = None
+    mem_e = memory[valid] if use_mem else None
+    mem_l = torch.arange(3)[:, None].expand(-1, 7)[valid] if use_mem else None
+    brute_force(anchors, labels, 0.2, 0.07, batch=mode != 'memory',
+                mem=mem_e, mem_labels=mem_l).backward()
+    assert torch.allclose(got, anchors.grad, rtol=1e-6, atol=1e-9)
+
+
+def test_separated_classes_give_zero():
+    anchors = torch.cat([torch.tensor([[1., 0.]]).repeat(10, 1),
+                         torch.tensor([[-1., 0.]]).repeat(10, 1)])
+    labels = torch.tensor([0] * 10 + [1] * 10)
+    total, count = pixel_contrast_terms(anchors, labels, 0.05)
+    assert final(total, count, 0.05, 0.07).item() < 1e-10
+
+
+def test_collapsed_embeddings_closed_form():
+    anchors = F.normalize(torch.ones(30, 4), dim=1)
+    labels = torch.tensor([0] * 10 + [1] * 8 + [2] * 12)
+    total, count = pixel_contrast_terms(anchors, labels, 0.1)
+    got = final(total, count, 0.1, 0.07)
+    # every s = 1/tau: log p = -log(1 + |N_i|)
+    num_neg = torch.tensor([20.] * 10 + [22.] * 8 + [18.] * 12)
+    expected = (0.1 / 0.07) * torch.log1p(num_neg).mean()
+    assert torch.allclose(got, expected, rtol=1e-6)
+
+
+def _maps(b=2, num_classes=3, h=16, w=16, dim=8, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    embed = F.normalize(torch.randn(b, dim, h, w, generator=g), dim=1)
+    label = torch.randint(0, num_classes, (b, h, w), generator=g)
+    label[:, :2] = 255
+    logits = torch.randn(b, num_classes, h, w, generator=g)
+    return embed, logits, label
+
+
+def test_sampling_views_and_hard_share():
+    embed, logits, label = _maps(b=2, num_classes=3, h=32, w=32)
+    flat = embed.permute(0, 2, 3, 1).reshape(2, -1, 8)
+    preds = logits.argmax(1).reshape(2, -1)
+    anchors, lbl = sample_anchors(flat, label.reshape(2, -1), preds, 3,
+                                  max_samples=60, max_views=100,
+                                  min_pixels=10)
+    # 6 (image, class) pairs, n_view = min(60 // 6, 100) = 10
+    assert anchors.shape == (60, 8)
+    assert torch.bincount(lbl, minlength=3).tolist() == [20, 20, 20]
+    # each anchor is a pixel of its class; hard/easy split 5/5 per pair
+    emb_px = flat.reshape(-1, 8)
+    lbl_px = label.reshape(-1)
+    pred_px = preds.reshape(-1)
+    match = (anchors[:, None] == emb_px[None]).all(-1)
+    idx = match.float().argmax(1)
+    assert match.any(1).all()
+    assert torch.equal(lbl_px[idx], lbl)
+    hard = (pred_px[idx] != lbl).view(6, 10).sum(1)
+    assert hard.tolist() == [5] * 6
+    assert len(set(idx.tolist())) == 60  # no pixel twice
+
+
+def test_sampling_no_qualifying_class():
+    embed, logits, label = _maps(h=4, w=4)
+    flat = embed.permute(0, 2, 3, 1).reshape(2, -1, 8)
+    anchors, lbl = sample_anchors(flat, label.reshape(2, -1),
+                                  logits.argmax(1).reshape(2, -1), 3)
+    assert anchors.shape == (0, 8) and lbl.shape == (0, )
+
+
+def test_module_equals_reference_with_same_sampling():
+    embed, logits, label = _maps(h=24, w=24)
+    loss = PixelContrastLoss(max_views=20, min_pixels=5, loss_weight=1.0)
+    torch.manual_seed(5)
+    got = loss(embed, logits, label)
+    torch.manual_seed(5)
+    flat = embed.permute(0, 2, 3, 1).reshape(2, -1, 8)
+    anchors, lbl = sample_anchors(flat, label.reshape(2, -1),
+                                  logits.argmax(1).reshape(2, -1), 3,
+                                  max_views=20, min_pixels=5)
+    ref = brute_force(anchors, lbl, 0.1, 0.07)
+    assert torch.allclose(got.double(), ref, rtol=1e-5)
+
+
+def test_all_ignored_gives_zero_with_gradient():
+    embed, logits, label = _maps()
+    embed.requires_grad_()
+    label[:] = 255
+    out = PixelContrastLoss()(embed, logits, label)
+    out.backward()
+    assert out.item() == 0
+    assert embed.grad is not None and torch.all(embed.grad == 0)
+
+
+def test_bad_label_value_named():
+    embed, logits, label = _maps()
+    label[0, 5, 5] = 7
+    with pytest.raises(ValueError, match=r'\[7\]'):
+        PixelContrastLoss()(embed, logits, label)
+
+
+def test_labels_resized_to_embedding():
+    embed, logits, _ = _maps(h=8, w=8)
+    label = torch.zeros(2, 1, 32, 32, dtype=torch.long)
+    label[..., 16:] = 1
+    out = PixelContrastLoss(min_pixels=3)(embed, logits, label)
+    assert torch.isfinite(out) and out > 0
+
+
+def test_warmup_zero_but_connected():
+    embed, logits, label = _maps()
+    embed.requires_grad_()
+    loss = PixelContrastLoss(warmup_iters=10, min_pixels=5).train()
+    hub = MessageHub.get_current_instance()
+    hub.update_info('iter', 3)
+    out = loss(embed, logits, label)
+    out.backward()
+    assert out.item() == 0 and embed.grad is not None
+    hub.update_info('iter', 10)
+    assert loss(embed, logits, label).item() > 0
+    hub.update_info('iter', 0)
+
+
+def test_amp_half_inputs_finite():
+    embed, logits, label = _maps()
+    # very peaked similarities: exp() would overflow in fp16
+    out = PixelContrastLoss(temperature=0.01, base_temperature=0.01,
+                            min_pixels=5)(embed.half(), logits.half(), label)
+    assert out.dtype == torch.float32 and torch.isfinite(out)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out2 = PixelContrastLoss(min_pixels=5)(embed, logits, label)
+    assert torch.isfinite(out2)
+
+
+def test_memory_modes_fill_and_use_bank():
+    embed, logits, label = _maps(h=16, w=16)
+    bank = dict(type='CrossImageMemoryBank', num_classes=3, feat_dim=8,
+                pixel_size=20, region_size=4, pixels_per_image=5)
+    loss = PixelContrastLoss(contrast_with='memory', memory_bank=bank,
+                             min_pixels=5).train()
+    first = loss(embed, logits, label)
+    assert first.item() == 0  # empty memory: no positives yet
+    assert loss.memory_bank.pixel_filled.tolist() == [10, 10, 10]
+    second = loss(embed, logits, label)
+    assert second.item() > 0
+    with pytest.raises(ValueError, match='memory_bank'):
+        PixelContrastLoss(contrast_with='both')
