@@ -9,6 +9,7 @@ exactly the classes that mmengine / mmseg / cp2-mmseg checkpoints hold, so a
 checkpoint that carries any other pickled object is still refused.
 """
 import logging
+import pickle
 from collections import OrderedDict
 from typing import Dict, List, Optional
 
@@ -36,14 +37,42 @@ def _numpy_globals() -> List:
     return objs
 
 
+def history_buffer_getattr(obj, name: str):
+    """The only ``getattr`` a checkpoint may call: a public method of
+    ``HistoryBuffer``.
+
+    ``HistoryBuffer.__getstate__`` pickles its statistics methods as
+    ``getattr(HistoryBuffer, 'mean')`` etc. Allow-listing ``builtins.getattr``
+    itself would let a checkpoint reach any attribute of any object; this
+    stand-in is registered under that name instead and refuses the rest.
+
+    Args:
+        obj: Must be :class:`HistoryBuffer`.
+        name (str): A public callable attribute of it.
+
+    Returns:
+        The method.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if (obj is HistoryBuffer and isinstance(name, str)
+            and not name.startswith('_')
+            and callable(getattr(HistoryBuffer, name, None))):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'checkpoint calls getattr({obj!r}, {name!r}); only public '
+        'HistoryBuffer methods are allowed')
+
+
 def checkpoint_safe_globals() -> List:
     """Everything that mmengine training checkpoints need beyond tensors.
 
     Returns:
-        list: Classes and functions for ``torch.serialization``.
+        list: Classes and functions (or ``(function, name)`` pairs) for
+        ``torch.serialization.add_safe_globals``.
     """
     from mmengine.logging.history_buffer import HistoryBuffer
-    return [HistoryBuffer, OrderedDict] + _numpy_globals()
+    return [HistoryBuffer, OrderedDict,
+            (history_buffer_getattr, 'builtins.getattr')] + _numpy_globals()
 
 
 def register_safe_globals() -> None:

@@ -53,8 +53,9 @@ def test_split_file(camvid_root):
     with open(osp.join(camvid_root, 'splits', 'train.txt'), 'w') as f:
         f.write('0001TP_000002\n0001TP_000000\n')
     ds = build(camvid_root, ann_file='splits/train.txt')
-    assert [osp.basename(d['img_path']) for d in ds.data_list
-            ] == ['0001TP_000002.png', '0001TP_000000.png']
+    assert [
+        osp.basename(ds.get_data_info(i)['img_path']) for i in range(len(ds))
+    ] == ['0001TP_000002.png', '0001TP_000000.png']
 
 
 def test_missing_root_and_split(tmp_path, camvid_root):

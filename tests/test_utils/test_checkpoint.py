@@ -79,3 +79,17 @@ def test_checked_load_shape_mismatch(tmp_path):
                path)
     with pytest.raises(ValueError, match='0.weight'):
         load_checkpoint_checked(model, path)
+
+
+def test_getattr_restricted_to_history_buffer_methods(tmp_path):
+    """The getattr stand-in refuses anything but HistoryBuffer methods."""
+
+    class Reach:
+
+        def __reduce__(self):
+            return (getattr, (HistoryBuffer, '__init__'))
+
+    path = str(tmp_path / 'reach.pth')
+    torch.save(dict(x=Reach()), path)
+    with pytest.raises(pickle.UnpicklingError, match='only public'):
+        _load_checkpoint(path, map_location='cpu')

@@ -20,7 +20,8 @@ def masked_pool(feats: Tensor, mask: Tensor) -> Tensor:
     Returns:
         Tensor: (N, C) unit vectors (zero where the mask is empty).
     """
-    return F.normalize(torch.einsum('ncp,np->nc', feats, mask.float()), dim=1)
+    return F.normalize(
+        torch.einsum('ncp,np->nc', feats, mask.to(feats.dtype)), dim=1)
 
 
 def cp2_instance_loss(q: Tensor, k: Tensor, queue: Tensor,

@@ -77,12 +77,14 @@ def test_loss_keys_and_sanity():
     model = build(queue_len=4096)
     losses = step(model, batch())
     assert set(losses) == {'loss_ins', 'loss_dense', 'acc_ins', 'acc_seg'}
-    # about ln(K + 1) at initialisation (random queue, random encoder)
-    assert abs(losses['loss_ins'].item() - torch.log(
-        torch.tensor(4097.)).item()) < 1.0
-    # dense loss carries the 0.2 weight: between 0.2 * ln(P_fg) and ln(P)
-    assert 0 < losses['loss_dense'].item() < 0.2 * torch.log(
-        torch.tensor(16.)).item() + 1e-4
+    # at most about ln(K + 1) at initialisation: the identical encoders
+    # make the positive at least as similar as the random queue entries
+    assert 0 < losses['loss_ins'].item() < torch.log(
+        torch.tensor(4097.)).item() + 0.5
+    # dense loss (weight 0.2, no temperature): near-uniform similarities at
+    # init give about 0.2 * ln(P), P = 4 x 4 cells at 64 px and stride 16
+    assert abs(losses['loss_dense'].item() / 0.2 -
+               torch.log(torch.tensor(16.)).item()) < 0.1
 
 
 def test_gradients_reach_query_encoder_only():
