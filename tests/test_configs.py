@@ -29,6 +29,7 @@ def test_configs_found():
 
 def _strip_pretrained(cfg):
     cfg.model.pop('pretrained', None)
+    cfg.model.pop('backbone_checkpoint', None)  # CP2 quick tuning
     backbone = cfg.model.get('backbone', {})
     backbone.pop('init_cfg', None)
     backbone.pop('pretrained', None)
@@ -92,8 +93,10 @@ def test_contrast_config_train_step(path):
     losses = model(**data, mode='loss')
     if 'memory_bank' in head.loss_contrast:  # the first step fills it
         losses = model(**data, mode='loss')
-    assert 'decode.loss_contrast' in losses
-    assert losses['decode.loss_contrast'] > 0
+    # 'decode.loss_contrast', or 'decode_1.loss_contrast' in OCR's cascade
+    key = [k for k in losses if k.endswith('.loss_contrast')]
+    assert len(key) == 1, list(losses)
+    assert losses[key[0]] > 0
     total = sum(v for k, v in losses.items() if 'loss' in k)
     total.backward()
     proj = [p for n, p in model.named_parameters() if 'projection' in n]

@@ -34,8 +34,9 @@ def adapt_cfg_to_device(cfg: Config, launcher: str = 'none') -> Config:
     """Make a GPU config run on the CPU when no GPU is visible.
 
     With a distributed launcher and no CUDA device, NCCL cannot work: the
-    process-group backend becomes gloo and ``SyncBN`` (which needs a GPU in
-    PyTorch) becomes per-process ``BN``. Both are logged. With CUDA the
+    process-group backend becomes gloo, DDP gets ``device_ids=None`` (CPU
+    modules) and ``SyncBN`` (which needs a GPU in PyTorch) becomes
+    per-process ``BN``. The changes are logged. With CUDA the
     config is left as it is.
 
     Args:
@@ -56,6 +57,14 @@ def adapt_cfg_to_device(cfg: Config, launcher: str = 'none') -> Config:
             f'{dist_cfg.get("backend", "nccl")!r} -> gloo',
             logger='current')
         dist_cfg['backend'] = 'gloo'
+    # mmengine gives DDP device_ids=[LOCAL_RANK], valid for GPU modules
+    # only; a CPU module needs None (cfg values win over mmengine's).
+    wrapper = cfg.get('model_wrapper_cfg') or ConfigDict(
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
     replaced = _replace_syncbn(cfg._cfg_dict)
     if replaced:
         print_log(

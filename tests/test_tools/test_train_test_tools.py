@@ -10,6 +10,16 @@ import torch
 
 from ..conftest import PYTHON, REPO
 
+class Evil:
+    """A checkpoint payload that runs a shell command when unpickled."""
+
+    def __init__(self, cmd):
+        self.cmd = cmd
+
+    def __reduce__(self):
+        return (os.system, (self.cmd, ))
+
+
 CFG = osp.join(REPO, 'configs/demo/deeplabv3_r18-d8_1xb8-300_synthetic-64x64.py')
 
 
@@ -72,14 +82,16 @@ def test_test_tool_rejects_unsafe_checkpoint(trained, synthetic_root,
     ckpt = torch.load(
         osp.join(trained, 'iter_4.pth'), map_location='cpu',
         weights_only=True)
-    ckpt['payload'] = __import__('collections').Counter  # not allow-listed
+    marker = tmp_path / 'pwned'
+    ckpt['payload'] = Evil(f'touch {marker}')
     bad = str(tmp_path / 'bad.pth')
     torch.save(ckpt, bad)
     proc = subprocess.run(
         [PYTHON, 'tools/test.py', CFG, bad] + _opts(synthetic_root, 4),
         cwd=REPO, capture_output=True, text=True)
     assert proc.returncode != 0
-    assert 'Counter' in proc.stderr
+    assert 'GLOBAL posix.system' in proc.stderr
+    assert not marker.exists()  # the payload never ran
 
 
 def test_test_tool_lists_missing_keys(trained, synthetic_root, tmp_path):
@@ -114,4 +126,6 @@ def test_dist_train_two_gloo_processes(synthetic_root, tmp_path):
     assert 'Iter(train) [2/2]' in out
     assert osp.isfile(osp.join(work, 'iter_2.pth'))
     logs = glob.glob(osp.join(work, '*', '*.log'))
-    assert logs and 'world_size: 2' in open(logs[0]).read()
+    assert logs and 'Distributed training: True' in open(logs[0]).read()
+    assert 'gloo process group: rank 0 of 2' in out
+    assert 'gloo process group: rank 1 of 2' in out

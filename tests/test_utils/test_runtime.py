@@ -17,6 +17,8 @@ def test_cpu_distributed_config_adapted():
     assert cfg.env_cfg.dist_cfg.backend == 'gloo'
     assert cfg.model.backbone.norm_cfg.type == 'BN'
     assert cfg.model.decode_head[0].norm_cfg.type == 'BN'
+    assert cfg.model_wrapper_cfg.device_ids is None
+    assert cfg.model_wrapper_cfg.type == 'MMDistributedDataParallel'
     single = Config(dict(env_cfg=dict(dist_cfg=dict(backend='nccl'))))
     adapt_cfg_to_device(single, 'none')
     assert single.env_cfg.dist_cfg.backend == 'nccl'
