@@ -46,16 +46,28 @@ def variants(which):
         'hrnet': 'configs/pixel_contrast/'
         'fcn-contrast_hr18_4xb2-40k_cityscapes-512x1024.py'
     }
+    mining = dict(top_ratio=0.1, num_pos=1024, num_neg=2048)
     out = []
     for arch in which:
         out.append((f'{arch} stock', base[arch], None))
         out.append((f'{arch} +contrast (i) in-batch', contrast[arch],
                     dict(contrast_with='batch')))
-        out.append((f'{arch} +contrast (ii) bank 5000+5000', contrast[arch],
-                    dict(contrast_with='memory', bank=CITYSCAPES_MEM)))
-        out.append((f'{arch} +contrast (iii) bank 29750+2975',
+        if arch == 'deeplabv3':  # the full-memory variants: one arch
+            out.append((f'{arch} +contrast (ii) bank 5000+5000, all',
+                        contrast[arch],
+                        dict(contrast_with='memory', bank=CITYSCAPES_MEM)))
+        out.append((f'{arch} +contrast (ii) bank 5000+5000, semi-hard',
                     contrast[arch],
-                    dict(contrast_with='memory', bank=PAPER_MEM)))
+                    dict(contrast_with='memory', bank=CITYSCAPES_MEM,
+                         mining=mining)))
+        if arch == 'deeplabv3':
+            out.append((f'{arch} +contrast (iii) bank 29750+2975, all',
+                        contrast[arch],
+                        dict(contrast_with='memory', bank=PAPER_MEM)))
+            out.append((f'{arch} +contrast (iii) bank 29750+2975, semi-hard',
+                        contrast[arch],
+                        dict(contrast_with='memory', bank=PAPER_MEM,
+                             mining=mining)))
     return out
 
 
@@ -83,6 +95,8 @@ def build(cfg_path, opts):
         lc = cfg.model.decode_head.loss_contrast
         lc.warmup_iters = 0
         lc.contrast_with = opts['contrast_with']
+        if 'mining' in opts:
+            lc.memory_mining = opts['mining']
         if 'bank' in opts:
             lc.memory_bank = dict(
                 type='CrossImageMemoryBank', num_classes=19, feat_dim=256,
@@ -223,25 +237,46 @@ def loss_only_comparison(reps):
         loop_update(bank, e.detach(), labels)
 
     bank_kw['pixels_per_image'] = 10
-    loss_mod = PixelContrastLoss(
-        contrast_with='both', loss_weight=1.0,
-        memory_bank=dict(type='CrossImageMemoryBank', **bank_kw)).train()
-    fill_bank(loss_mod.memory_bank)
+    mods = {}
+    for name, mining in (('fast', None), ('fast_semi_hard', dict(
+            top_ratio=0.1, num_pos=1024, num_neg=2048))):
+        mods[name] = PixelContrastLoss(
+            contrast_with='both', loss_weight=1.0, memory_mining=mining,
+            memory_bank=dict(type='CrossImageMemoryBank', **bank_kw)).train()
+        fill_bank(mods[name].memory_bank)
     loop_bank = CrossImageMemoryBank(**bank_kw)
     fill_bank(loop_bank)
-    fast_t, loop_t = [], []
+    batch_mod = PixelContrastLoss(contrast_with='batch', loss_weight=1.0)
+
+    def loop_batch_step():
+        e = embed.clone().requires_grad_()
+        fl = e.permute(0, 2, 3, 1).reshape(2, -1, dim)
+        a, lab = loop_sample_anchors(fl, labels.reshape(2, -1),
+                                     preds.reshape(2, -1), num_classes, 255,
+                                     1024, 100, 100)
+        loop_contrast(a, lab, 0.1, 0.07, use_batch=True).backward()
+
+    times = dict(fast=[], fast_semi_hard=[], loop=[], batch_fast=[],
+                 batch_loop=[])
     for _ in range(reps):
         t0 = time.perf_counter()
-        fast_step(loss_mod)
-        fast_t.append(time.perf_counter() - t0)
+        fast_step(batch_mod)
+        times['batch_fast'].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        loop_batch_step()
+        times['batch_loop'].append(time.perf_counter() - t0)
+        for name, mod in mods.items():
+            t0 = time.perf_counter()
+            fast_step(mod)
+            times[name].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         loop_step(loop_bank)
-        loop_t.append(time.perf_counter() - t0)
+        times['loop'].append(time.perf_counter() - t0)
     return dict(
         same_anchors=same_anchors, same_bank=bool(same_bank),
         same_loss=bool(same_loss), fast_loss=float(fast_loss),
-        loop_loss=float(loop_loss), fast=statistics.median(fast_t),
-        loop=statistics.median(loop_t))
+        loop_loss=float(loop_loss),
+        **{k: statistics.median(v) for k, v in times.items()})
 
 
 def main():
@@ -261,8 +296,12 @@ def main():
           'in-batch + memory), forward + backward + update:')
     print(json.dumps(cmp, indent=1))
     if 'fast' in cmp:
-        print(f'vectorised {cmp["fast"]:.3f} s vs loop reference '
-              f'{cmp["loop"]:.3f} s: {cmp["loop"] / cmp["fast"]:.1f}x')
+        for k in ('fast', 'fast_semi_hard'):
+            print(f'memory, {k}: {cmp[k]:.3f} s vs loop reference '
+                  f'{cmp["loop"]:.3f} s: {cmp["loop"] / cmp[k]:.1f}x')
+        print(f'in-batch only: {cmp["batch_fast"]:.3f} s vs loop reference '
+              f'{cmp["batch_loop"]:.3f} s: '
+              f'{cmp["batch_loop"] / cmp["batch_fast"]:.1f}x')
     results = {}
     if not args.skip_steps:
         plan = variants(args.arch)

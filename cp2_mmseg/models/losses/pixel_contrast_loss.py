@@ -25,6 +25,7 @@ from torch import Tensor
 from ..utils.grouped_sampling import rank_within_groups
 from ..utils.masked_ops import masked_logsumexp
 from ..utils.memory_contrast import memory_class_lse
+from ..utils.semi_hard_mining import gathered_similarity, semi_hard_sample
 
 
 def resize_labels(seg_label: Tensor, size: Tuple[int, int]) -> Tensor:
@@ -130,7 +131,8 @@ def pixel_contrast_terms(anchors: Tensor,
                          use_batch: bool = True,
                          memory: Optional[Tensor] = None,
                          memory_valid: Optional[Tensor] = None,
-                         memory_chunk_classes: int = 4
+                         memory_chunk_classes: int = 4,
+                         memory_mining: Optional[dict] = None
                          ) -> Tuple[Tensor, Tensor]:
     """Per-anchor sums of log-probabilities over positives, and counts.
 
@@ -142,6 +144,10 @@ def pixel_contrast_terms(anchors: Tensor,
         memory (Tensor, optional): (C, T, D) class-major memory.
         memory_valid (Tensor, optional): (C, T) bool, filled slots.
         memory_chunk_classes (int): Classes per memory chunk.
+        memory_mining (dict, optional): Semi-hard sampling of the memory
+            (``top_ratio``, ``num_pos``, ``num_neg``,
+            ``num_quantile_samples``; see :func:`semi_hard_sample`). None
+            contrasts with every filled memory slot.
 
     Returns:
         tuple[Tensor, Tensor]: ``sum_{j in P_i} log p_ij`` (A,) and
@@ -158,7 +164,21 @@ def pixel_contrast_terms(anchors: Tensor,
         neg_lse.append(masked_logsumexp(sim, ~same, dim=1))
         pos_sims.append(sim)
         pos_masks.append(same & ~eye)
-    if memory is not None:
+    if memory is not None and memory_mining is not None:
+        pos_idx, pos_ok, neg_idx, neg_ok = semi_hard_sample(
+            anchors.detach(),
+            anchor_labels,
+            memory,
+            memory_valid,
+            chunk_classes=memory_chunk_classes,
+            **memory_mining)
+        entries = memory.flatten(0, 1)
+        neg_sim = gathered_similarity(anchors, entries, neg_idx, temperature)
+        neg_lse.append(masked_logsumexp(neg_sim, neg_ok, dim=1))
+        pos_sims.append(
+            gathered_similarity(anchors, entries, pos_idx, temperature))
+        pos_masks.append(pos_ok)
+    elif memory is not None:
         class_lse, own_sim = memory_class_lse(anchors, memory, memory_valid,
                                               anchor_labels, temperature,
                                               memory_chunk_classes)
@@ -209,6 +229,12 @@ class PixelContrastLoss(nn.Module):
             connected. The memory is still filled. Defaults to 0.
         memory_chunk_classes (int): Classes per chunk when contrasting with
             the memory (bounds peak memory). Defaults to 4.
+        memory_mining (dict, optional): The paper's semi-hard memory
+            sampling, e.g. ``dict(top_ratio=0.1, num_pos=1024,
+            num_neg=2048)``: per anchor, the 10 % nearest negatives and
+            farthest positives, then K of each sampled; only those are
+            back-propagated. None (default, as the official code) uses every
+            filled memory slot.
         loss_name (str): Defaults to 'loss_contrast'.
     """
 
@@ -225,6 +251,7 @@ class PixelContrastLoss(nn.Module):
                  memory_bank: Optional[Union[dict, nn.Module]] = None,
                  warmup_iters: int = 0,
                  memory_chunk_classes: int = 4,
+                 memory_mining: Optional[dict] = None,
                  loss_name: str = 'loss_contrast') -> None:
         super().__init__()
         if contrast_with not in ('batch', 'memory', 'both'):
@@ -247,6 +274,7 @@ class PixelContrastLoss(nn.Module):
         self.contrast_with = contrast_with
         self.warmup_iters = warmup_iters
         self.memory_chunk_classes = memory_chunk_classes
+        self.memory_mining = dict(memory_mining) if memory_mining else None
         self._loss_name = loss_name
         if memory_bank is not None and not isinstance(memory_bank, nn.Module):
             memory_bank = MODELS.build(memory_bank)
@@ -321,7 +349,8 @@ class PixelContrastLoss(nn.Module):
             use_batch=self.contrast_with in ('batch', 'both'),
             memory=memory,
             memory_valid=valid,
-            memory_chunk_classes=self.memory_chunk_classes)
+            memory_chunk_classes=self.memory_chunk_classes,
+            memory_mining=self.memory_mining)
         has_pos = count > 0
         if not has_pos.any():
             return feats.sum() * 0.

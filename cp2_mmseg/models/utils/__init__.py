@@ -4,9 +4,12 @@ from .grouped_sampling import rank_within_groups
 from .masked_ops import masked_logsumexp
 from .memory_contrast import MemoryClassLSE, memory_class_lse
 from .projection_head import ProjectionHead
+from .semi_hard_mining import (GatheredSimilarity, gathered_similarity,
+                               semi_hard_sample)
 
 __all__ = [
-    'CrossImageMemoryBank', 'MemoryClassLSE', 'ProjectionHead',
-    'all_gather_cat', 'masked_logsumexp', 'memory_class_lse',
-    'rank_within_groups'
+    'CrossImageMemoryBank', 'GatheredSimilarity', 'MemoryClassLSE',
+    'ProjectionHead', 'all_gather_cat', 'gathered_similarity',
+    'masked_logsumexp', 'memory_class_lse', 'rank_within_groups',
+    'semi_hard_sample'
 ]

@@ -1,0 +1,63 @@
+import torch
+import torch.nn.functional as F
+
+from cp2_mmseg.models import (gathered_similarity, pixel_contrast_terms,
+                              semi_hard_sample)
+
+
+def setup(seed=0, num_c=3, num_t=40, dim=6, num_a=10):
+    torch.manual_seed(seed)
+    memory = F.normalize(torch.randn(num_c, num_t, dim), dim=-1)
+    valid = torch.ones(num_c, num_t, dtype=torch.bool)
+    valid[1, 30:] = False
+    anchors = F.normalize(torch.randn(num_a, dim), dim=1)
+    labels = torch.randint(0, num_c, (num_a, ))
+    return anchors, labels, memory, valid
+
+
+def test_selection_is_semi_hard_uniform_and_valid():
+    anchors, labels, memory, valid = setup()
+    flat = memory.flatten(0, 1)
+    flat_lbl = torch.arange(3).repeat_interleave(40)
+    flat_ok = valid.flatten()
+    pos_idx, pos_ok, neg_idx, neg_ok = semi_hard_sample(
+        anchors, labels, memory, valid, top_ratio=0.25, num_pos=4,
+        num_neg=8, chunk_classes=2, num_quantile_samples=10**6)
+    sims = anchors @ flat.t()
+    for i in range(len(anchors)):
+        neg = (flat_lbl != labels[i]) & flat_ok
+        pos = (flat_lbl == labels[i]) & flat_ok
+        n_keep = int(torch.ceil(neg.sum() * 0.25))
+        p_keep = int(torch.ceil(pos.sum() * 0.25))
+        neg_cut = sims[i][neg].sort(descending=True)[0][n_keep - 1]
+        pos_cut = sims[i][pos].sort()[0][p_keep - 1]
+        sel_n = neg_idx[i][neg_ok[i]]
+        sel_p = pos_idx[i][pos_ok[i]]
+        assert len(sel_n) == min(8, n_keep) and len(sel_p) == min(4, p_keep)
+        assert len(set(sel_n.tolist())) == len(sel_n)  # no duplicates
+        assert neg[sel_n].all() and pos[sel_p].all()
+        assert (sims[i, sel_n] >= neg_cut - 1e-6).all()  # nearest negatives
+        assert (sims[i, sel_p] <= pos_cut + 1e-6).all()  # farthest positives
+
+
+def test_gathered_similarity_gradient():
+    anchors, _, memory, _ = setup()
+    a = anchors.double().requires_grad_()
+    entries = memory.flatten(0, 1).double()
+    idx = torch.randint(0, entries.shape[0], (10, 7))
+    assert torch.autograd.gradcheck(
+        lambda x: gathered_similarity(x, entries, idx, 0.3, 3), (a, ))
+    ref = torch.einsum('ad,akd->ak', a, entries[idx]) / 0.3
+    assert torch.allclose(gathered_similarity(a, entries, idx, 0.3), ref)
+
+
+def test_mining_everything_equals_full_memory_loss():
+    """top_ratio 1 and K >= entries: the full-memory loss exactly."""
+    anchors, labels, memory, valid = setup()
+    full = pixel_contrast_terms(anchors, labels, 0.1, False, memory, valid)
+    mined = pixel_contrast_terms(
+        anchors, labels, 0.1, False, memory, valid,
+        memory_mining=dict(top_ratio=1.0, num_pos=200, num_neg=200,
+                           num_quantile_samples=10**6))
+    assert torch.allclose(full[0], mined[0], atol=1e-5)
+    assert torch.equal(full[1], mined[1])
