@@ -50,7 +50,7 @@ case "$STEP" in
       "${r18_os16[@]}" "model.decode_head.loss_contrast.warmup_iters=100" \
       "model.decode_head.loss_contrast.min_pixels=20" ;;
   cp2-pretrain)
-    "$PY" tools/train.py configs/cp2/cp2_r18-d16-aspp_1xb16-400iter_camvid-imgs-128x128.py \
+    "$PY" tools/train.py configs/cp2/cp2_r18-d16-aspp_1xb16-300iter_camvid-imgs-96x96.py \
       --work-dir "$WORK/cp2_pretrain" --cfg-options \
       "train_dataloader.dataset.dataset.data_root=$DATA" "train_cfg.max_iters=$ITERS" \
       "param_scheduler.0.T_max=$ITERS" "param_scheduler.0.end=$ITERS" \

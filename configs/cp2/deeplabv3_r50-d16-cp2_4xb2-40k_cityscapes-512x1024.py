@@ -3,24 +3,11 @@
 # pipeline (512x1024 crops, 4 x 2 images, whole-image test).
 _base_ = [
     '../_base_/models/deeplabv3_r50-d16_cp2.py',
-    'mmseg::_base_/datasets/cityscapes.py', 'mmseg::_base_/default_runtime.py'
+    'mmseg::_base_/datasets/cityscapes.py', 'mmseg::_base_/default_runtime.py',
+    '../_base_/schedules/cp2_finetune_40k.py'
 ]
 custom_imports = dict(imports=['cp2_mmseg'], allow_failed_imports=False)
 crop_size = (512, 1024)
 model = dict(
     data_preprocessor=dict(size=crop_size), decode_head=dict(num_classes=19))
 load_from = 'checkpoints/cp2_r50_converted.pth'
-optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.003, momentum=0.9, weight_decay=0.0))
-param_scheduler = [
-    dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=40000,
-         by_epoch=False)
-]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=40000,
-                 val_interval=4000)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
-default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=4000,
-                    save_best='mIoU'))

@@ -3,7 +3,7 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import torch.nn as nn
 from mmseg.registry import MODELS
-from mmseg.utils import SampleList
+from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
 
@@ -17,7 +17,31 @@ class ContrastHeadMixin:
     DeepLabV3, the concatenated multi-resolution features for HRNet / OCR,
     as in the official models. Hard anchors are mined with the head's own
     logits.
+
+    Args:
+        proj_cfg (dict, optional): :class:`ProjectionHead` options, e.g.
+            ``dict(channels=256, proj_type='convmlp')``; ``in_channels`` is
+            taken from the head.
+        loss_contrast (dict): The contrast loss config. Defaults to
+            ``dict(type='PixelContrastLoss')``.
+        **kwargs: The arguments of the stock head.
     """
+
+    def __init__(self,
+                 proj_cfg: Optional[dict] = None,
+                 loss_contrast: dict = dict(type='PixelContrastLoss'),
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._init_contrast(proj_cfg, loss_contrast)
+
+    def loss(self, inputs: Sequence[Tensor], batch_data_samples: SampleList,
+             train_cfg: ConfigType) -> dict:
+        """The stock losses plus the contrast term (single-stage heads)."""
+        seg_logits = self.forward(inputs)
+        losses = self.loss_by_feat(seg_logits, batch_data_samples)
+        losses.update(
+            self._contrast_losses(inputs, seg_logits, batch_data_samples))
+        return losses
 
     def _init_contrast(self, proj_cfg: Optional[dict],
                        loss_contrast: Union[dict, nn.Module]) -> None:

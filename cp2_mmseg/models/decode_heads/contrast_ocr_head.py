@@ -1,5 +1,5 @@
 # Copyright (c) cp2-mmseg contributors. All rights reserved.
-from typing import List, Optional
+from typing import List
 
 from mmseg.models.decode_heads import OCRHead
 from mmseg.registry import MODELS
@@ -18,18 +18,9 @@ class ContrastOCRHead(ContrastHeadMixin, OCRHead):
     logits, as ``HRNet_W48_OCR_CONTRAST`` in the official code. Inference
     is the stock :class:`OCRHead`.
 
-    Args:
-        proj_cfg (dict, optional): :class:`ProjectionHead` options.
-        loss_contrast (dict): The contrast loss config.
-        **kwargs: :class:`OCRHead` arguments.
+    Arguments: ``proj_cfg`` and ``loss_contrast`` (see
+    :class:`ContrastHeadMixin`) and those of :class:`OCRHead`.
     """
-
-    def __init__(self,
-                 proj_cfg: Optional[dict] = None,
-                 loss_contrast: dict = dict(type='PixelContrastLoss'),
-                 **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._init_contrast(proj_cfg, loss_contrast)
 
     def loss(self, inputs: List[Tensor], prev_output: Tensor,
              batch_data_samples: SampleList, train_cfg: ConfigType) -> dict:

@@ -1,5 +1,5 @@
 # CP2 on the CamVid training images (labels unused) on the CPU: a
-# ResNet-18 OS16 + ASPP, 128x128 composites, batch 16, queue 4096. A small
+# ResNet-18 OS16 + ASPP, 96x96 composites (6 x 6 feature cells), batch 16, queue 4096. A small
 # stand-in for ImageNet pretraining that runs on 2 CPU cores; the
 # fine-tuning config is ../cp2/deeplabv3_r18-d16-cp2_1xb8-2k_camvid-1-8-360x480.py.
 _base_ = ['../_base_/models/cp2_r50-d16-aspp.py', 'mmseg::_base_/default_runtime.py']
@@ -11,7 +11,7 @@ model = dict(
     proj_channels=128,
     queue_len=4096)
 view = [
-    dict(type='RandomResizedCrop', scale=128, crop_ratio_range=(0.2, 1.),
+    dict(type='RandomResizedCrop', scale=96, crop_ratio_range=(0.2, 1.),
          backend='pillow'),
     dict(type='RandomApply', transforms=[dict(type='ColorJitter',
          brightness=0.4, contrast=0.4, saturation=0.4, hue=0.1)], prob=0.8),
@@ -43,14 +43,14 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(type='SGD', lr=0.03, momentum=0.9, weight_decay=1e-4))
 param_scheduler = [
-    dict(type='CosineAnnealingLR', T_max=400, by_epoch=False, begin=0,
-         end=400)
+    dict(type='CosineAnnealingLR', T_max=300, by_epoch=False, begin=0,
+         end=300)
 ]
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=400)
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=300)
 val_dataloader = val_cfg = val_evaluator = None
 test_dataloader = test_cfg = test_evaluator = None
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
-    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=400),
+    checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=300),
     visualization=dict(type='VisualizationHook', draw=False))
 randomness = dict(seed=0)
