@@ -41,9 +41,7 @@ step "torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION"
 "${PIP[@]}" install -q "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION" \
   || fail "torch/torchvision install failed"
 
-step "build tools (setuptools<70, wheel, ninja)"
-"${PIP[@]}" install -q "setuptools<70" wheel ninja "numpy<2" \
-  || fail "build tools install failed"
+"${PIP[@]}" install -q "numpy<2" || fail "numpy install failed"
 
 mkdir -p "$WHEELS"
 if "$PY" -c "import mmcv, mmcv.ops, sys; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null; then
@@ -54,7 +52,10 @@ else
     step "mmcv $MMCV_VERSION: installing the cached wheel $WHEEL (seconds)"
   else
     step "mmcv $MMCV_VERSION: no cached wheel, building it from the sdist with ops"
-    step "this takes about 12 minutes on 2 cores; it is cached in $WHEELS afterwards"
+    step "this takes about 20 minutes on 2 cores; it is cached in $WHEELS afterwards"
+    step "build tools for mmcv (setuptools<70, wheel, ninja)"
+    "${PIP[@]}" install -q "setuptools<70" wheel ninja \
+      || fail "build tools install failed"
     BUILD="$(mktemp -d)"
     "${PIP[@]}" download -q --no-deps --no-binary :all: "mmcv==$MMCV_VERSION" -d "$BUILD" \
       || fail "could not download the mmcv $MMCV_VERSION sdist"
@@ -76,6 +77,8 @@ else
     wait "$BUILD_PID" || { tail -n 40 "$BUILD/build.log" >&2; fail "mmcv build failed; full log: $BUILD/build.log"; }
     WHEEL="$(ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl | head -n1)"
     step "built $WHEEL"
+    # torch 2.14 declares setuptools>=77; <70 was only needed by the build
+    "${PIP[@]}" install -q "setuptools>=77" || fail "setuptools restore failed"
   fi
   "${PIP[@]}" install -q --no-deps "$WHEEL" || fail "could not install $WHEEL"
 fi
