@@ -77,8 +77,8 @@ else
     wait "$BUILD_PID" || { tail -n 40 "$BUILD/build.log" >&2; fail "mmcv build failed; full log: $BUILD/build.log"; }
     WHEEL="$(ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl | head -n1)"
     step "built $WHEEL"
-    # torch 2.14 declares setuptools>=77; <70 was only needed by the build
-    "${PIP[@]}" install -q "setuptools>=77" || fail "setuptools restore failed"
+    # torch 2.14 wants setuptools>=77; mmengine needs pkg_resources (gone in 81)
+    "${PIP[@]}" install -q "setuptools>=77,<81" || fail "setuptools restore failed"
   fi
   "${PIP[@]}" install -q --no-deps "$WHEEL" || fail "could not install $WHEEL"
 fi
