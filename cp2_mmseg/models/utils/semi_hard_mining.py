@@ -71,6 +71,10 @@ def semi_hard_sample(anchors: Tensor,
     device = anchors.device
     flat_valid = valid.flatten()
     valid_idx = flat_valid.nonzero(as_tuple=True)[0]
+    if valid_idx.numel() == 0:  # empty memory (first steps): nothing kept
+        none = torch.zeros((num_a, num_pos), dtype=torch.long, device=device)
+        nneg = torch.zeros((num_a, num_neg), dtype=torch.long, device=device)
+        return none, none.bool(), nneg, nneg.bool()
     sub = valid_idx[torch.randperm(valid_idx.numel(), device=device)
                     [:num_quantile_samples]]
     sub_sims = anchors @ memory.flatten(0, 1)[sub].to(anchors.dtype).t()

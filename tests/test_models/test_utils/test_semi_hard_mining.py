@@ -61,3 +61,11 @@ def test_mining_everything_equals_full_memory_loss():
                            num_quantile_samples=10**6))
     assert torch.allclose(full[0], mined[0], atol=1e-5)
     assert torch.equal(full[1], mined[1])
+
+
+def test_empty_memory_keeps_nothing():
+    anchors, labels, memory, valid = setup()
+    valid[:] = False
+    _, pos_ok, _, neg_ok = semi_hard_sample(anchors, labels, memory, valid,
+                                            num_pos=3, num_neg=4)
+    assert not pos_ok.any() and not neg_ok.any()
