@@ -38,8 +38,11 @@ PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
 
 step "torch==$TORCH_VERSION torchvision==$TORCHVISION_VERSION"
+# torch 2.14 wants setuptools>=77; mmengine 0.10.7 imports pkg_resources,
+# which setuptools 81 removed (mmseg:: / mmpretrain:: configs need it).
+SETUPTOOLS_SPEC="setuptools>=77,<81"
 "${PIP[@]}" install -q "torch==$TORCH_VERSION" "torchvision==$TORCHVISION_VERSION" \
-  || fail "torch/torchvision install failed"
+  "$SETUPTOOLS_SPEC" || fail "torch/torchvision install failed"
 
 "${PIP[@]}" install -q "numpy<2" || fail "numpy install failed"
 
@@ -77,8 +80,7 @@ else
     wait "$BUILD_PID" || { tail -n 40 "$BUILD/build.log" >&2; fail "mmcv build failed; full log: $BUILD/build.log"; }
     WHEEL="$(ls "$WHEELS"/mmcv-"$MMCV_VERSION"-*.whl | head -n1)"
     step "built $WHEEL"
-    # torch 2.14 wants setuptools>=77; mmengine needs pkg_resources (gone in 81)
-    "${PIP[@]}" install -q "setuptools>=77,<81" || fail "setuptools restore failed"
+    "${PIP[@]}" install -q "$SETUPTOOLS_SPEC" || fail "setuptools restore failed"
   fi
   "${PIP[@]}" install -q --no-deps "$WHEEL" || fail "could not install $WHEEL"
 fi
@@ -86,14 +88,19 @@ fi
 step "mmengine, mmsegmentation, mmpretrain and their requirements"
 "${PIP[@]}" install -q "mmcv==$MMCV_VERSION" "mmengine==$MMENGINE_VERSION" \
   "mmsegmentation==$MMSEG_VERSION" "mmpretrain==$MMPRETRAIN_VERSION" \
-  -r "$ROOT/requirements.txt" || fail "OpenMMLab packages install failed"
+  "$SETUPTOOLS_SPEC" -r "$ROOT/requirements.txt" || fail "OpenMMLab packages install failed"
 
 step "cp2-mmseg itself (editable)"
 "${PIP[@]}" install -q --no-build-isolation --no-deps -e "$ROOT" || fail "pip install -e . failed"
 
 step "checking the imports"
-"$PY" - <<'PY' || fail "the environment does not import"
+"$PY" - "$ROOT" <<'PY' || fail "the environment does not import"
 import torch, torchvision, mmcv, mmcv.ops, mmengine, mmseg, mmpretrain
+import pkg_resources  # noqa: F401  mmengine needs it for mmseg:: configs
+import os.path as osp, sys
+from mmengine.config import Config
+Config.fromfile(osp.join(sys.argv[1], 'configs/deeplabv3/'
+                         'deeplabv3_r50-d8_4xb4-20k_voc12aug-512x512.py'))
 import cp2_mmseg
 print(f'torch {torch.__version__}, torchvision {torchvision.__version__}, '
       f'mmcv {mmcv.__version__} (ops), mmengine {mmengine.__version__}, '
