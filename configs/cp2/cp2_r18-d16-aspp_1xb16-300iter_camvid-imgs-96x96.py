@@ -52,5 +52,5 @@ test_dataloader = test_cfg = test_evaluator = None
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=20, log_metric_by_epoch=False),
     checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=300),
-    visualization=dict(type='VisualizationHook', draw=False))
+    visualization=dict(type='SegVisualizationHook', draw=False))
 randomness = dict(seed=0)

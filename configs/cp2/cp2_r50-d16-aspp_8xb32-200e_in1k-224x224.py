@@ -23,7 +23,7 @@ default_hooks = dict(
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=True),
     checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=10,
                     max_keep_ckpts=3),
-    visualization=dict(type='VisualizationHook', draw=False))
+    visualization=dict(type='SegVisualizationHook', draw=False))
 # lr 0.015 is for a total batch of 256; `--auto-scale-lr` style scaling:
 auto_scale_lr = dict(base_batch_size=256, enable=False)
 find_unused_parameters = True  # decode_head.conv_seg is not used
