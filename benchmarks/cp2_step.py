@@ -1,6 +1,8 @@
 # Copyright (c) cp2-mmseg contributors. All rights reserved.
 """Benchmark: a CP2 pretraining step vs mmpretrain's MoCo v2 and DenseCL
-steps, same ResNet-50, 224x224 crops and batch, on this machine (CPU).
+steps, same ResNet-50, 224x224 crops and batch, on this machine's CPU or
+GPU (``--device cuda``: synchronised times, peak CUDA memory; ``--amp``: fp16
+autocast in the forward pass).
 
 Each model is built from its config (mmpretrain's own MoCo v2 / DenseCL
 configs through the ``mmpretrain::`` scope, our CP2 config), runs a warm-up
@@ -9,6 +11,7 @@ step and ``--steps`` timed steps (forward, backward, SGD) in a forked child
 table gives medians.
 
     python benchmarks/cp2_step.py [--batch 8] [--reps 3] [--steps 2]
+        [--device cuda] [--amp]
 """
 import argparse
 import json
@@ -36,7 +39,7 @@ VARIANTS = [
 ]
 
 
-def measure(cfg_path, scope, batch, steps):
+def measure(cfg_path, scope, batch, steps, device='cpu', amp=False):
     import time
     import resource
     from mmengine.config import Config
@@ -51,7 +54,8 @@ def measure(cfg_path, scope, batch, steps):
         from mmpretrain.registry import MODELS as REG
     else:
         from mmseg.registry import MODELS as REG
-    model = revert_sync_batchnorm(REG.build(cfg.model)).train()
+    model = revert_sync_batchnorm(REG.build(cfg.model)).to(device).train()
+    cuda = str(device).startswith('cuda')
     optim = torch.optim.SGD(
         [p for p in model.parameters() if p.requires_grad], lr=1e-3,
         momentum=0.9)
@@ -69,21 +73,32 @@ def measure(cfg_path, scope, batch, steps):
         else:
             samples.append(BaseDataElement(paste_masks=m))
     times = []
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
     for i in range(steps + 1):
         data = model.data_preprocessor(
             dict(inputs=[x.clone() for x in inputs], data_samples=samples),
             True)
+        if cuda:
+            torch.cuda.synchronize()
         t0 = time.perf_counter()
-        losses = model(**data, mode='loss')
+        with torch.autocast(torch.device(device).type, torch.float16,
+                            enabled=amp):
+            losses = model(**data, mode='loss')
         total = sum(v for k, v in losses.items() if 'loss' in k)
         optim.zero_grad()
         total.backward()
         optim.step()
+        if cuda:
+            torch.cuda.synchronize()
         if i:
             times.append(time.perf_counter() - t0)
-    return dict(
-        time=statistics.median(times),
-        peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    if cuda:
+        peak_mb = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return dict(time=statistics.median(times), peak_mb=peak_mb,
+                finite=bool(torch.isfinite(total)))
 
 
 def main():
@@ -91,20 +106,25 @@ def main():
     parser.add_argument('--batch', type=int, default=8)
     parser.add_argument('--reps', type=int, default=3)
     parser.add_argument('--steps', type=int, default=2)
+    parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
+    parser.add_argument('--amp', action='store_true')
     parser.add_argument('--out', default=osp.join(REPO, 'benchmarks',
                                                   'results', 'cp2.json'))
     args = parser.parse_args()
     print(f'torch {torch.__version__}, {os.cpu_count()} CPU threads, '
-          f'batch {args.batch}, 224x224')
+          f'batch {args.batch}, 224x224, device {args.device}, '
+          f'amp {args.amp}')
     results = {}
     for rep in range(args.reps):
         for name, cfg, scope in VARIANTS:
-            r = run_forked(measure, cfg, scope, args.batch, args.steps)
+            r = run_forked(measure, cfg, scope, args.batch, args.steps,
+                           args.device, args.amp)
             print(f'rep {rep} {name}: {r}', flush=True)
             results.setdefault(name, []).append(r)
     base = statistics.median(r['time'] for r in results[VARIANTS[0][0]])
     base_m = statistics.median(r['peak_mb'] for r in results[VARIANTS[0][0]])
-    print('\n| model | step time (s) | vs MoCo v2 | peak RSS (MB) | '
+    mem = 'peak CUDA alloc' if args.device != 'cpu' else 'peak RSS'
+    print(f'\n| model | step time (s) | vs MoCo v2 | {mem} (MB) | '
           'vs MoCo v2 |')
     print('|---|---|---|---|---|')
     for name, _, _ in VARIANTS:
@@ -118,7 +138,8 @@ def main():
               f'{m / base_m:.2f}x |')
     os.makedirs(osp.dirname(args.out), exist_ok=True)
     with open(args.out, 'w') as f:
-        json.dump(results, f, indent=1)
+        json.dump(dict(device=args.device, amp=args.amp, batch=args.batch,
+                       results=results), f, indent=1)
 
 
 if __name__ == '__main__':

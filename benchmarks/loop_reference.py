@@ -31,7 +31,8 @@ def loop_sample_anchors(flat, labels, preds, num_classes, ignore_index,
         idx = torch.cat([easy[torch.randperm(len(easy))[:ne]],
                          hard[torch.randperm(len(hard))[:nh]]])
         xs.append(flat[b, idx])
-        ys.append(torch.full((len(idx), ), c, dtype=torch.long))
+        ys.append(torch.full((len(idx), ), c, dtype=torch.long,
+                             device=flat.device))
     return torch.cat(xs), torch.cat(ys)
 
 
@@ -45,7 +46,8 @@ def loop_contrast(anchors, labels, tau, base_tau, memory=None, mem_valid=None,
     if memory is not None:
         for c in range(memory.shape[0]):  # official _sample_negative loop
             feats.append(memory[c][mem_valid[c]].float())
-            flabels.append(torch.full((int(mem_valid[c].sum()), ), c))
+            flabels.append(torch.full((int(mem_valid[c].sum()), ), c,
+                                      device=anchors.device))
     contrast = torch.cat(feats)
     clabels = torch.cat(flabels)
     logits = anchors @ contrast.t() / tau
@@ -54,7 +56,7 @@ def loop_contrast(anchors, labels, tau, base_tau, memory=None, mem_valid=None,
     neg = 1 - pos
     if use_batch:
         n = anchors.shape[0]
-        pos[:, :n] -= torch.eye(n)
+        pos[:, :n] -= torch.eye(n, device=anchors.device)
     neg_logits = (torch.exp(logits) * neg).sum(1, keepdim=True)
     log_prob = logits - torch.log(torch.exp(logits) + neg_logits)
     has = pos.sum(1) > 0

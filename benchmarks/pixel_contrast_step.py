@@ -1,5 +1,5 @@
 # Copyright (c) cp2-mmseg contributors. All rights reserved.
-"""Benchmark: the cost of pixel contrast on a training step (CPU).
+"""Benchmark: the cost of pixel contrast on a training step (CPU or GPU).
 
 One run of this script measures, for DeepLabV3-R50-D8 and FCN-HRNet-W18 at
 512x512, batch 2: the stock step and the +contrast step (i) in-batch only,
@@ -15,6 +15,12 @@ per-class loop reference in ``loop_reference.py`` after checking both give
 the same numbers.
 
     python benchmarks/pixel_contrast_step.py [--reps 3] [--steps 2]
+        [--device cuda] [--amp]
+
+On a GPU (``--device cuda``) the times are taken after
+``torch.cuda.synchronize()`` and the memory column is the peak of
+``torch.cuda.max_memory_allocated`` instead of the peak RSS; ``--amp`` runs
+the forward pass under fp16 autocast, as mmengine's ``AmpOptimWrapper`` does.
 """
 import argparse
 import json
@@ -82,7 +88,7 @@ def fill_bank(bank):
             getattr(bank, f'{name}_filled').fill_(q.shape[1])
 
 
-def build(cfg_path, opts):
+def build(cfg_path, opts, device='cpu'):
     from mmengine.config import Config
     from mmengine.model.utils import revert_sync_batchnorm
     from mmengine.registry import init_default_scope
@@ -102,7 +108,7 @@ def build(cfg_path, opts):
                 type='CrossImageMemoryBank', num_classes=19, feat_dim=256,
                 pixels_per_image=10, **opts['bank'])
     init_default_scope('mmseg')
-    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    model = revert_sync_batchnorm(MODELS.build(cfg.model)).to(device)
     if opts is not None and 'bank' in opts:
         fill_bank(model.decode_head.loss_contrast.memory_bank)
     return model.train()
@@ -126,22 +132,40 @@ def fake_batch(model):
     return model.data_preprocessor(data, True)
 
 
-def one_measurement(cfg_path, opts, steps):
-    model = build(cfg_path, opts)
+def sync(device):
+    if str(device).startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def one_measurement(cfg_path, opts, steps, device='cpu', amp=False):
+    model = build(cfg_path, opts, device)
     optim = torch.optim.SGD(model.parameters(), lr=1e-4)
     data = fake_batch(model)
-    times = []
+    cuda = str(device).startswith('cuda')
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    times, losses = [], {}
     for i in range(steps + 1):  # first step is a warm-up
+        sync(device)
         t0 = time.perf_counter()
-        losses = model(**data, mode='loss')
+        with torch.autocast(torch.device(device).type, torch.float16,
+                            enabled=amp):
+            losses = model(**data, mode='loss')
         total = sum(v for k, v in losses.items() if 'loss' in k)
         optim.zero_grad()
         total.backward()
         optim.step()
+        sync(device)
         if i:
             times.append(time.perf_counter() - t0)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return dict(time=statistics.median(times), peak_mb=peak_kb / 1024)
+    if cuda:
+        peak_mb = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    finite = all(bool(torch.isfinite(v).all()) for k, v in losses.items()
+                 if 'loss' in k)
+    return dict(time=statistics.median(times), peak_mb=peak_mb,
+                finite=finite)
 
 
 def run_forked(fn, *args):
@@ -163,7 +187,7 @@ def run_forked(fn, *args):
     return json.loads(data)
 
 
-def loss_only_comparison(reps):
+def loss_only_comparison(reps, device='cpu'):
     """Vectorised loss + bank update vs the loop reference."""
     import cp2_mmseg  # noqa: F401
     from cp2_mmseg.models import CrossImageMemoryBank, PixelContrastLoss
@@ -177,6 +201,7 @@ def loss_only_comparison(reps):
     labels = torch.nn.functional.interpolate(
         low.float(), (h, w), mode='nearest')[:, 0].long()
     logits = torch.randn(2, num_classes, h, w)
+    embed, labels, logits = (t.to(device) for t in (embed, labels, logits))
     preds = logits.argmax(1)
     flat = embed.permute(0, 2, 3, 1).reshape(2, -1, dim)
 
@@ -192,8 +217,8 @@ def loss_only_comparison(reps):
     same_anchors = key(a_fast, l_fast) == key(a_loop, l_loop)
     bank_kw = dict(num_classes=num_classes, feat_dim=dim, pixel_size=5000,
                    region_size=5000, pixels_per_image=10**6)
-    fast_bank, loop_bank = (CrossImageMemoryBank(**bank_kw),
-                            CrossImageMemoryBank(**bank_kw))
+    fast_bank, loop_bank = (CrossImageMemoryBank(**bank_kw).to(device),
+                            CrossImageMemoryBank(**bank_kw).to(device))
     fast_bank.update(embed, labels)
     loop_update(loop_bank, embed, labels)
     same_bank = all(
@@ -209,7 +234,7 @@ def loss_only_comparison(reps):
         same_bank &= torch.allclose(
             fast_bank.region_queue[c, :nr].sum(1).sort()[0],
             loop_bank.region_queue[c, :nr].sum(1).sort()[0], atol=1e-5)
-    sub = torch.randperm(a_fast.shape[0])[:1024]
+    sub = torch.randperm(a_fast.shape[0], device=a_fast.device)[:1024]
     anchors, alabels = a_fast[sub], l_fast[sub]
     mem, valid = fast_bank.contrast_set()
     from cp2_mmseg.models import pixel_contrast_terms
@@ -243,8 +268,9 @@ def loss_only_comparison(reps):
         mods[name] = PixelContrastLoss(
             contrast_with='both', loss_weight=1.0, memory_mining=mining,
             memory_bank=dict(type='CrossImageMemoryBank', **bank_kw)).train()
+        mods[name].to(device)
         fill_bank(mods[name].memory_bank)
-    loop_bank = CrossImageMemoryBank(**bank_kw)
+    loop_bank = CrossImageMemoryBank(**bank_kw).to(device)
     fill_bank(loop_bank)
     batch_mod = PixelContrastLoss(contrast_with='batch', loss_weight=1.0)
 
@@ -258,20 +284,23 @@ def loss_only_comparison(reps):
 
     times = dict(fast=[], fast_semi_hard=[], loop=[], batch_fast=[],
                  batch_loop=[])
-    for _ in range(reps):
+    def timed(key, fn, *args):
+        sync(device)
         t0 = time.perf_counter()
-        fast_step(batch_mod)
-        times['batch_fast'].append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        loop_batch_step()
-        times['batch_loop'].append(time.perf_counter() - t0)
+        fn(*args)
+        sync(device)
+        times[key].append(time.perf_counter() - t0)
+
+    cuda = str(device).startswith('cuda')
+    for rep in range(reps + cuda):  # on a GPU, one untimed warm-up round
+        timed('batch_fast', fast_step, batch_mod)
+        timed('batch_loop', loop_batch_step)
         for name, mod in mods.items():
-            t0 = time.perf_counter()
-            fast_step(mod)
-            times[name].append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        loop_step(loop_bank)
-        times['loop'].append(time.perf_counter() - t0)
+            timed(name, fast_step, mod)
+        timed('loop', loop_step, loop_bank)
+        if cuda and rep == 0:
+            for v in times.values():
+                v.clear()
     return dict(
         same_anchors=same_anchors, same_bank=bool(same_bank),
         same_loss=bool(same_loss), fast_loss=float(fast_loss),
@@ -285,13 +314,17 @@ def main():
     parser.add_argument('--steps', type=int, default=2)
     parser.add_argument('--arch', nargs='+', default=['deeplabv3', 'hrnet'])
     parser.add_argument('--skip-steps', action='store_true')
+    parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
+    parser.add_argument('--amp', action='store_true',
+                        help='fp16 autocast in the training steps')
     parser.add_argument('--out', default=osp.join(REPO, 'benchmarks',
                                                   'results',
                                                   'pixel_contrast.json'))
     args = parser.parse_args()
     torch.set_num_threads(os.cpu_count())
-    print(f'torch {torch.__version__}, {os.cpu_count()} CPU threads')
-    cmp = run_forked(loss_only_comparison, args.reps)
+    print(f'torch {torch.__version__}, {os.cpu_count()} CPU threads, '
+          f'device {args.device}, amp {args.amp}')
+    cmp = run_forked(loss_only_comparison, args.reps, args.device)
     print('\nLoss + bank update (1024 anchors, 19 classes, 5000+5000 bank, '
           'in-batch + memory), forward + backward + update:')
     print(json.dumps(cmp, indent=1))
@@ -307,10 +340,12 @@ def main():
         plan = variants(args.arch)
         for rep in range(args.reps):
             for name, cfg, opts in plan:
-                r = run_forked(one_measurement, cfg, opts, args.steps)
+                r = run_forked(one_measurement, cfg, opts, args.steps,
+                               args.device, args.amp)
                 print(f'rep {rep} {name}: {r}', flush=True)
                 results.setdefault(name, []).append(r)
-        print('\n| variant | step time (s) | vs stock | peak RSS (MB) '
+        mem = 'peak CUDA alloc' if args.device != 'cpu' else 'peak RSS'
+        print(f'\n| variant | step time (s) | vs stock | {mem} (MB) '
               '| vs stock |')
         print('|---|---|---|---|---|')
         for name, _, _ in plan:
@@ -327,7 +362,8 @@ def main():
                   f'{m / sm:.2f}x |')
     os.makedirs(osp.dirname(args.out), exist_ok=True)
     with open(args.out, 'w') as f:
-        json.dump(dict(loss_only=cmp, steps=results), f, indent=1)
+        json.dump(dict(device=args.device, amp=args.amp, loss_only=cmp,
+                       steps=results), f, indent=1)
     print(f'\nwrote {args.out}')
 
 

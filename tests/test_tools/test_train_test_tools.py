@@ -3,6 +3,7 @@ end on a tiny synthetic set, as a user runs them."""
 import glob
 import os
 import os.path as osp
+import re
 import subprocess
 
 import pytest
@@ -37,8 +38,9 @@ def _opts(data_root, iters):
     ]
 
 
-def run(cmd, **kwargs):
-    env = dict(os.environ, PYTHON=PYTHON, OMP_NUM_THREADS='1')
+def run(cmd, env_extra=None, **kwargs):
+    env = dict(os.environ, PYTHON=PYTHON, OMP_NUM_THREADS='1',
+               **(env_extra or {}))
     proc = subprocess.run(
         cmd, cwd=REPO, env=env, capture_output=True, text=True, **kwargs)
     out = proc.stdout + proc.stderr
@@ -128,3 +130,23 @@ def test_dist_train_two_gloo_processes(synthetic_root, tmp_path):
     logs = glob.glob(osp.join(work, '*', '*.log'))
     assert logs and 'Distributed training: True' in open(logs[0]).read()
     assert 'gloo process group: rank 0 of 2' in out
+
+
+def _miou(out):
+    hits = re.findall(r'Iter\(test\).*?mIoU: ([0-9.]+)', out)
+    assert hits, out[-3000:]
+    return float(hits[-1])
+
+
+def test_dist_test_two_gloo_processes_matches_one(trained, synthetic_root):
+    """tools/dist_test.sh splits the test set over 2 gloo processes and
+    gathers the results: the same mIoU as one process."""
+    ckpt = osp.join(trained, 'iter_4.pth')
+    single = run([PYTHON, 'tools/test.py', CFG, ckpt, '--work-dir',
+                  osp.join(trained, 'test1')] + _opts(synthetic_root, 4))
+    dist = run(['bash', 'tools/dist_test.sh', CFG, ckpt, '2', '--work-dir',
+                osp.join(trained, 'test2')] + _opts(synthetic_root, 4) +
+               ['env_cfg.dist_cfg.backend=gloo'],
+               env_extra=dict(PORT='29517'), timeout=600)
+    assert 'gloo process group: rank 0 of 2' in dist
+    assert _miou(dist) == _miou(single)

@@ -233,8 +233,9 @@ class PixelContrastLoss(nn.Module):
             sampling, e.g. ``dict(top_ratio=0.1, num_pos=1024,
             num_neg=2048)``: per anchor, the 10 % nearest negatives and
             farthest positives, then K of each sampled; only those are
-            back-propagated. None (default, as the official code) uses every
-            filled memory slot.
+            back-propagated. ``strategy='hardest'`` in it keeps the K
+            nearest negatives / farthest positives instead. None (default,
+            as the official code) uses every filled memory slot.
         loss_name (str): Defaults to 'loss_contrast'.
     """
 

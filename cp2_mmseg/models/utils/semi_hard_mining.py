@@ -1,9 +1,13 @@
 # Copyright (c) cp2-mmseg contributors. All rights reserved.
-"""Semi-hard memory sampling of Wang et al. (ICCV 2021), Sec. 3.3.
+"""Semi-hard and hardest memory sampling of Wang et al. (ICCV 2021),
+Sec. 3.3.
 
-For every anchor: keep the ``top_ratio`` nearest negatives and the
-``top_ratio`` farthest positives of the memory, then sample ``num_neg`` /
-``num_pos`` of them uniformly. The memory is scanned once without gradient,
+``strategy='semi-hard'`` (the paper's best): for every anchor, keep the
+``top_ratio`` nearest negatives and the ``top_ratio`` farthest positives of
+the memory, then sample ``num_neg`` / ``num_pos`` of them uniformly.
+``strategy='hardest'``: the ``num_neg`` nearest negatives and the
+``num_pos`` farthest positives themselves (no sampling, ``top_ratio``
+unused). The memory is scanned once without gradient,
 in class chunks (bounded peak memory); only the kept entries enter the
 loss, through :class:`GatheredSimilarity`, whose backward costs
 O(A * K * D) instead of O(A * C * T * D).
@@ -43,9 +47,11 @@ def semi_hard_sample(anchors: Tensor,
                      num_pos: int = 1024,
                      num_neg: int = 2048,
                      chunk_classes: int = 4,
-                     num_quantile_samples: int = 8192
+                     num_quantile_samples: int = 8192,
+                     strategy: str = 'semi-hard'
                      ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Indices of the sampled semi-hard positives and negatives.
+    """Indices of the sampled semi-hard (or hardest) positives and
+    negatives.
 
     Args:
         anchors (Tensor): (A, D) unit anchors.
@@ -59,6 +65,8 @@ def semi_hard_sample(anchors: Tensor,
         chunk_classes (int): Classes per chunk. Defaults to 4.
         num_quantile_samples (int): Memory entries used to estimate the
             per-anchor cut-offs. Defaults to 8192.
+        strategy (str): 'semi-hard' (sample among the ``top_ratio``
+            hardest) or 'hardest' (the K hardest). Defaults to 'semi-hard'.
 
     Returns:
         tuple: ``pos_idx`` (A, num_pos), ``pos_ok`` (A, num_pos),
@@ -66,6 +74,9 @@ def semi_hard_sample(anchors: Tensor,
         ``memory.flatten(0, 1)``, ``*_ok`` False where fewer entries
         qualified.
     """
+    if strategy not in ('semi-hard', 'hardest'):
+        raise ValueError(
+            f"strategy must be 'semi-hard' or 'hardest', got {strategy!r}")
     num_a = anchors.shape[0]
     num_c, num_t, dim = memory.shape
     device = anchors.device
@@ -75,12 +86,17 @@ def semi_hard_sample(anchors: Tensor,
         none = torch.zeros((num_a, num_pos), dtype=torch.long, device=device)
         nneg = torch.zeros((num_a, num_neg), dtype=torch.long, device=device)
         return none, none.bool(), nneg, nneg.bool()
-    sub = valid_idx[torch.randperm(valid_idx.numel(), device=device)
-                    [:num_quantile_samples]]
-    sub_sims = anchors @ memory.flatten(0, 1)[sub].to(anchors.dtype).t()
-    sub_same = labels[:, None] == (sub // num_t)[None]
-    neg_thr = _quantile_thresholds(sub_sims, ~sub_same, top_ratio, True)
-    pos_thr = _quantile_thresholds(sub_sims, sub_same, top_ratio, False)
+    hardest = strategy == 'hardest'
+    if hardest:  # no cut: the ordering itself selects
+        neg_thr = anchors.new_full((num_a, ), float('-inf'))
+        pos_thr = anchors.new_full((num_a, ), float('inf'))
+    else:
+        sub = valid_idx[torch.randperm(valid_idx.numel(), device=device)
+                        [:num_quantile_samples]]
+        sub_sims = anchors @ memory.flatten(0, 1)[sub].to(anchors.dtype).t()
+        sub_same = labels[:, None] == (sub // num_t)[None]
+        neg_thr = _quantile_thresholds(sub_sims, ~sub_same, top_ratio, True)
+        pos_thr = _quantile_thresholds(sub_sims, sub_same, top_ratio, False)
     best = {}
     for name, k in (('pos', num_pos), ('neg', num_neg)):
         best[name] = (anchors.new_full((num_a, k), float('inf')),
@@ -101,8 +117,15 @@ def semi_hard_sample(anchors: Tensor,
         for name in ('pos', 'neg'):
             if not eligible[name].any():
                 continue
-            keys = torch.rand(sims.shape, device=device).masked_fill_(
-                ~eligible[name], float('inf'))
+            # smallest keys win: random keys sample uniformly among the
+            # eligible; for 'hardest' the key is the distance itself
+            # (positives: similarity, negatives: minus similarity)
+            if hardest:
+                keys = (sims if name == 'pos' else -sims).masked_fill(
+                    ~eligible[name], float('inf'))
+            else:
+                keys = torch.rand(sims.shape, device=device).masked_fill_(
+                    ~eligible[name], float('inf'))
             idx = torch.arange(base, base + sims.shape[1], device=device)
             prev_keys, prev_idx = best[name]
             all_keys = torch.cat([prev_keys, keys], 1)

@@ -1,3 +1,4 @@
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -69,3 +70,28 @@ def test_empty_memory_keeps_nothing():
     _, pos_ok, _, neg_ok = semi_hard_sample(anchors, labels, memory, valid,
                                             num_pos=3, num_neg=4)
     assert not pos_ok.any() and not neg_ok.any()
+
+
+def test_hardest_takes_the_k_nearest_negatives_and_farthest_positives():
+    anchors, labels, memory, valid = setup()
+    flat = memory.flatten(0, 1)
+    flat_lbl = torch.arange(3).repeat_interleave(40)
+    flat_ok = valid.flatten()
+    pos_idx, pos_ok, neg_idx, neg_ok = semi_hard_sample(
+        anchors, labels, memory, valid, num_pos=5, num_neg=7,
+        chunk_classes=2, strategy='hardest')
+    assert pos_ok.all() and neg_ok.all()
+    sims = anchors @ flat.t()
+    for i in range(len(anchors)):
+        neg = (flat_lbl != labels[i]) & flat_ok
+        pos = (flat_lbl == labels[i]) & flat_ok
+        want_n = sims[i].masked_fill(~neg, -2).topk(7)[1]
+        want_p = sims[i].masked_fill(~pos, 2).topk(5, largest=False)[1]
+        assert set(neg_idx[i].tolist()) == set(want_n.tolist())
+        assert set(pos_idx[i].tolist()) == set(want_p.tolist())
+
+
+def test_unknown_strategy_is_named():
+    anchors, labels, memory, valid = setup()
+    with pytest.raises(ValueError, match='hardes'):
+        semi_hard_sample(anchors, labels, memory, valid, strategy='hardes')
