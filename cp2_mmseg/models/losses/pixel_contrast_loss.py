@@ -25,7 +25,7 @@ from torch import Tensor
 from ..utils.grouped_sampling import rank_within_groups
 from ..utils.masked_ops import masked_logsumexp
 from ..utils.memory_contrast import memory_class_lse
-from ..utils.semi_hard_mining import gathered_similarity, semi_hard_sample
+from ..utils.semi_hard_mining import gathered_similarity, mine_memory
 
 
 def resize_labels(seg_label: Tensor, size: Tuple[int, int]) -> Tensor:
@@ -146,7 +146,7 @@ def pixel_contrast_terms(anchors: Tensor,
         memory_chunk_classes (int): Classes per memory chunk.
         memory_mining (dict, optional): Semi-hard sampling of the memory
             (``top_ratio``, ``num_pos``, ``num_neg``,
-            ``num_quantile_samples``; see :func:`semi_hard_sample`). None
+            ``num_quantile_samples``, ``strategy``; see :func:`mine_memory`). None
             contrasts with every filled memory slot.
 
     Returns:
@@ -165,7 +165,7 @@ def pixel_contrast_terms(anchors: Tensor,
         pos_sims.append(sim)
         pos_masks.append(same & ~eye)
     if memory is not None and memory_mining is not None:
-        pos_idx, pos_ok, neg_idx, neg_ok = semi_hard_sample(
+        mined = mine_memory(
             anchors.detach(),
             anchor_labels,
             memory,
@@ -173,11 +173,15 @@ def pixel_contrast_terms(anchors: Tensor,
             chunk_classes=memory_chunk_classes,
             **memory_mining)
         entries = memory.flatten(0, 1)
-        neg_sim = gathered_similarity(anchors, entries, neg_idx, temperature)
-        neg_lse.append(masked_logsumexp(neg_sim, neg_ok, dim=1))
+        neg_sim = gathered_similarity(
+            anchors, entries, mined['neg_idx'], temperature,
+            values=mined['neg_sim'])
+        neg_lse.append(masked_logsumexp(neg_sim, mined['neg_ok'], dim=1))
         pos_sims.append(
-            gathered_similarity(anchors, entries, pos_idx, temperature))
-        pos_masks.append(pos_ok)
+            gathered_similarity(
+                anchors, entries, mined['pos_idx'], temperature,
+                values=mined['pos_sim']))
+        pos_masks.append(mined['pos_ok'])
     elif memory is not None:
         class_lse, own_sim = memory_class_lse(anchors, memory, memory_valid,
                                               anchor_labels, temperature,

@@ -5,11 +5,11 @@ from .masked_ops import masked_logsumexp
 from .memory_contrast import MemoryClassLSE, memory_class_lse
 from .projection_head import ProjectionHead
 from .semi_hard_mining import (GatheredSimilarity, gathered_similarity,
-                               semi_hard_sample)
+                               mine_memory, semi_hard_sample)
 
 __all__ = [
     'CrossImageMemoryBank', 'GatheredSimilarity', 'MemoryClassLSE',
     'ProjectionHead', 'all_gather_cat', 'gathered_similarity',
     'masked_logsumexp', 'memory_class_lse', 'rank_within_groups',
-    'semi_hard_sample'
+    'semi_hard_sample', 'mine_memory'
 ]

@@ -18,7 +18,7 @@ need the whole similarity matrix at once). The paper's K is not known; the
 defaults follow a public re-implementation (1024 positives, 2048
 negatives) and are knobs.
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -39,19 +39,24 @@ def _quantile_thresholds(sims: Tensor, mask: Tensor, ratio: float,
 
 
 @torch.no_grad()
-def semi_hard_sample(anchors: Tensor,
-                     labels: Tensor,
-                     memory: Tensor,
-                     valid: Tensor,
-                     top_ratio: float = 0.1,
-                     num_pos: int = 1024,
-                     num_neg: int = 2048,
-                     chunk_classes: int = 4,
-                     num_quantile_samples: int = 8192,
-                     strategy: str = 'semi-hard'
-                     ) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Indices of the sampled semi-hard (or hardest) positives and
-    negatives.
+def mine_memory(anchors: Tensor,
+                labels: Tensor,
+                memory: Tensor,
+                valid: Tensor,
+                top_ratio: float = 0.1,
+                num_pos: int = 1024,
+                num_neg: int = 2048,
+                chunk_classes: int = 4,
+                num_quantile_samples: int = 8192,
+                strategy: str = 'semi-hard') -> dict:
+    """Semi-hard (or hardest) positives and negatives, with their
+    similarities.
+
+    One pass over the memory in class chunks, without gradient. Positives
+    are only looked for in the anchor's own class (an (A, T) slab kept
+    during the pass); negatives are selected per chunk (top-K of random
+    keys among the eligible, or of the similarity for 'hardest') and merged
+    with the running selection, so nothing of size (A, C * T) is stored.
 
     Args:
         anchors (Tensor): (A, D) unit anchors.
@@ -69,10 +74,10 @@ def semi_hard_sample(anchors: Tensor,
             hardest) or 'hardest' (the K hardest). Defaults to 'semi-hard'.
 
     Returns:
-        tuple: ``pos_idx`` (A, num_pos), ``pos_ok`` (A, num_pos),
-        ``neg_idx`` (A, num_neg), ``neg_ok`` (A, num_neg); indices into
-        ``memory.flatten(0, 1)``, ``*_ok`` False where fewer entries
-        qualified.
+        dict: ``pos_idx`` / ``neg_idx`` (A, K) indices into
+        ``memory.flatten(0, 1)``, ``pos_ok`` / ``neg_ok`` (A, K) bool, False
+        where fewer entries qualified, and ``pos_sim`` / ``neg_sim`` (A, K)
+        the anchor-entry dot products.
     """
     if strategy not in ('semi-hard', 'hardest'):
         raise ValueError(
@@ -80,16 +85,24 @@ def semi_hard_sample(anchors: Tensor,
     num_a = anchors.shape[0]
     num_c, num_t, dim = memory.shape
     device = anchors.device
-    flat_valid = valid.flatten()
-    valid_idx = flat_valid.nonzero(as_tuple=True)[0]
+    inf = float('inf')
+
+    def empty(k):
+        return dict(idx=torch.zeros((num_a, k), dtype=torch.long,
+                                    device=device),
+                    ok=torch.zeros((num_a, k), dtype=torch.bool,
+                                   device=device),
+                    sim=anchors.new_zeros((num_a, k)))
+
+    valid_idx = valid.flatten().nonzero(as_tuple=True)[0]
     if valid_idx.numel() == 0:  # empty memory (first steps): nothing kept
-        none = torch.zeros((num_a, num_pos), dtype=torch.long, device=device)
-        nneg = torch.zeros((num_a, num_neg), dtype=torch.long, device=device)
-        return none, none.bool(), nneg, nneg.bool()
+        pos, neg = empty(num_pos), empty(num_neg)
+        return {f'{n}_{k}': v for n, d in (('pos', pos), ('neg', neg))
+                for k, v in d.items()}
     hardest = strategy == 'hardest'
     if hardest:  # no cut: the ordering itself selects
-        neg_thr = anchors.new_full((num_a, ), float('-inf'))
-        pos_thr = anchors.new_full((num_a, ), float('inf'))
+        neg_thr = anchors.new_full((num_a, ), -inf)
+        pos_thr = anchors.new_full((num_a, ), inf)
     else:
         sub = valid_idx[torch.randperm(valid_idx.numel(), device=device)
                         [:num_quantile_samples]]
@@ -97,80 +110,112 @@ def semi_hard_sample(anchors: Tensor,
         sub_same = labels[:, None] == (sub // num_t)[None]
         neg_thr = _quantile_thresholds(sub_sims, ~sub_same, top_ratio, True)
         pos_thr = _quantile_thresholds(sub_sims, sub_same, top_ratio, False)
-    best = {}
-    for name, k in (('pos', num_pos), ('neg', num_neg)):
-        best[name] = (anchors.new_full((num_a, k), float('inf')),
-                      torch.zeros((num_a, k), dtype=torch.long,
-                                  device=device))
+    own = anchors.new_zeros((num_a, num_t))  # similarities to own class
+    best_key = anchors.new_full((num_a, num_neg), inf)
+    best_idx = torch.zeros((num_a, num_neg), dtype=torch.long, device=device)
+    best_sim = anchors.new_zeros((num_a, num_neg))
     for c0 in range(0, num_c, chunk_classes):
         c1 = min(c0 + chunk_classes, num_c)
         sims = torch.einsum('ad,ctd->act', anchors,
-                            memory[c0:c1].to(anchors.dtype)).flatten(1)
-        cls = torch.arange(c0, c1, device=device).repeat_interleave(num_t)
-        same = labels[:, None] == cls[None]
-        ok = valid[c0:c1].flatten()[None]
-        eligible = {
-            'pos': same & ok & (sims <= pos_thr[:, None]),
-            'neg': ~same & ok & (sims >= neg_thr[:, None]),
-        }
-        base = c0 * num_t
-        for name in ('pos', 'neg'):
-            if not eligible[name].any():
-                continue
-            # smallest keys win: random keys sample uniformly among the
-            # eligible; for 'hardest' the key is the distance itself
-            # (positives: similarity, negatives: minus similarity)
-            if hardest:
-                keys = (sims if name == 'pos' else -sims).masked_fill(
-                    ~eligible[name], float('inf'))
-            else:
-                keys = torch.rand(sims.shape, device=device).masked_fill_(
-                    ~eligible[name], float('inf'))
-            idx = torch.arange(base, base + sims.shape[1], device=device)
-            prev_keys, prev_idx = best[name]
-            all_keys = torch.cat([prev_keys, keys], 1)
-            all_idx = torch.cat([prev_idx, idx.expand(num_a, -1)], 1)
-            k = prev_keys.shape[1]
-            top, pos = all_keys.topk(k, dim=1, largest=False)
-            best[name] = (top, all_idx.gather(1, pos))
-    pos_keys, pos_idx = best['pos']
-    neg_keys, neg_idx = best['neg']
-    return pos_idx, torch.isfinite(pos_keys), neg_idx, torch.isfinite(
-        neg_keys)
+                            memory[c0:c1].to(anchors.dtype))
+        rows = ((labels >= c0) & (labels < c1)).nonzero(as_tuple=True)[0]
+        own[rows] = sims[rows, labels[rows] - c0]
+        sims = sims.flatten(1)
+        # negatives: smallest keys win (random keys sample uniformly among
+        # the eligible; 'hardest' ranks by minus the similarity)
+        eligible = valid[c0:c1].flatten()[None] & (sims >= neg_thr[:, None])
+        if hardest:
+            keys = torch.neg(sims)
+        else:
+            keys = torch.rand_like(sims)
+        keys.masked_fill_(~eligible, inf)
+        keys.view(num_a, c1 - c0, num_t)[rows, labels[rows] - c0] = inf
+        k = min(num_neg, keys.shape[1])
+        top, pos = keys.topk(k, dim=1, largest=False, sorted=False)
+        all_key = torch.cat([best_key, top], 1)
+        all_idx = torch.cat([best_idx, pos + c0 * num_t], 1)
+        all_sim = torch.cat([best_sim, sims.gather(1, pos)], 1)
+        best_key, sel = all_key.topk(
+            num_neg, dim=1, largest=False, sorted=False)
+        best_idx = all_idx.gather(1, sel)
+        best_sim = all_sim.gather(1, sel)
+    # positives: within the own class only
+    own_ok = valid[labels] & (own <= pos_thr[:, None])
+    keys = own if hardest else torch.rand_like(own)
+    keys = keys.masked_fill(~own_ok, inf)
+    k = min(num_pos, num_t)
+    pos_key, pos_t = keys.topk(k, dim=1, largest=False, sorted=False)
+    pos = empty(num_pos)
+    pos['idx'][:, :k] = labels[:, None] * num_t + pos_t
+    pos['ok'][:, :k] = torch.isfinite(pos_key)
+    pos['sim'][:, :k] = own.gather(1, pos_t)
+    return dict(pos_idx=pos['idx'], pos_ok=pos['ok'], pos_sim=pos['sim'],
+                neg_idx=best_idx, neg_ok=torch.isfinite(best_key),
+                neg_sim=best_sim)
+
+
+@torch.no_grad()
+def semi_hard_sample(anchors: Tensor,
+                     labels: Tensor,
+                     memory: Tensor,
+                     valid: Tensor,
+                     **kwargs) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Indices of the sampled semi-hard (or hardest) positives and
+    negatives; see :func:`mine_memory` for the arguments.
+
+    Returns:
+        tuple: ``pos_idx`` (A, num_pos), ``pos_ok`` (A, num_pos),
+        ``neg_idx`` (A, num_neg), ``neg_ok`` (A, num_neg); indices into
+        ``memory.flatten(0, 1)``, ``*_ok`` False where fewer entries
+        qualified.
+    """
+    out = mine_memory(anchors, labels, memory, valid, **kwargs)
+    return out['pos_idx'], out['pos_ok'], out['neg_idx'], out['neg_ok']
 
 
 class GatheredSimilarity(torch.autograd.Function):
-    """``s[i, j] = anchors[i] . entries[idx[i, j]] / tau``, in anchor
-    chunks, never holding an (A, K, D) gather; gradient to anchors only."""
+    """``s[i, j] = anchors[i] . entries[idx[i, j]] / tau``; gradient to
+    anchors only.
+
+    The forward either takes the dot products already computed (``values``,
+    e.g. from the mining pass) or computes them in anchor chunks, never
+    holding an (A, K, D) gather. The backward is one sparse (A, E) x (E, D)
+    product: ``grad_anchors = G @ entries / tau`` with ``G[i, idx[i, j]] =
+    grad[i, j]`` (duplicates summed).
+    """
 
     @staticmethod
     def forward(ctx, anchors: Tensor, entries: Tensor, idx: Tensor,
-                tau: float, chunk: int) -> Tensor:
-        out = anchors.new_empty(idx.shape)
-        for a0 in range(0, anchors.shape[0], chunk):
-            sel = entries[idx[a0:a0 + chunk]].to(anchors.dtype)
-            out[a0:a0 + chunk] = torch.einsum('ad,akd->ak',
-                                              anchors[a0:a0 + chunk], sel)
+                tau: float, chunk: int,
+                values: Optional[Tensor] = None) -> Tensor:
+        if values is None:
+            values = anchors.new_empty(idx.shape)
+            for a0 in range(0, anchors.shape[0], chunk):
+                sel = entries[idx[a0:a0 + chunk]].to(anchors.dtype)
+                values[a0:a0 + chunk] = torch.einsum(
+                    'ad,akd->ak', anchors[a0:a0 + chunk], sel)
         ctx.save_for_backward(entries, idx)
-        ctx.tau, ctx.chunk = tau, chunk
-        return out / tau
+        ctx.tau = tau
+        return values.to(anchors.dtype) / tau
 
     @staticmethod
     def backward(ctx, grad: Tensor):
         entries, idx = ctx.saved_tensors
-        grad_anchors = grad.new_empty((idx.shape[0], entries.shape[1]))
-        for a0 in range(0, idx.shape[0], ctx.chunk):
-            sel = entries[idx[a0:a0 + ctx.chunk]].to(grad.dtype)
-            grad_anchors[a0:a0 + ctx.chunk] = torch.einsum(
-                'ak,akd->ad', grad[a0:a0 + ctx.chunk], sel)
-        return grad_anchors / ctx.tau, None, None, None, None
+        num_a, k = idx.shape
+        rows = torch.arange(num_a, device=idx.device).repeat_interleave(k)
+        sparse = torch.sparse_coo_tensor(
+            torch.stack([rows, idx.flatten()]), grad.flatten(),
+            (num_a, entries.shape[0]), check_invariants=False)
+        grad_anchors = torch.sparse.mm(sparse, entries.to(grad.dtype))
+        return grad_anchors / ctx.tau, None, None, None, None, None
 
 
 def gathered_similarity(anchors: Tensor,
                         entries: Tensor,
                         idx: Tensor,
                         tau: float,
-                        chunk: int = 64) -> Tensor:
+                        chunk: int = 64,
+                        values: Optional[Tensor] = None) -> Tensor:
     """Functional form of :class:`GatheredSimilarity`.
 
     Args:
@@ -179,8 +224,11 @@ def gathered_similarity(anchors: Tensor,
         idx (Tensor): (A, K) indices into ``entries``.
         tau (float): Temperature.
         chunk (int): Anchors per chunk. Defaults to 64.
+        values (Tensor, optional): (A, K) ``anchors[i] . entries[idx[i,
+            j]]`` if already known (not divided by tau).
 
     Returns:
         Tensor: (A, K) similarities / tau.
     """
-    return GatheredSimilarity.apply(anchors, entries, idx, tau, chunk)
+    return GatheredSimilarity.apply(anchors, entries, idx, tau, chunk,
+                                    values)

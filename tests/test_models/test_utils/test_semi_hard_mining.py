@@ -50,6 +50,17 @@ def test_gathered_similarity_gradient():
         lambda x: gathered_similarity(x, entries, idx, 0.3, 3), (a, ))
     ref = torch.einsum('ad,akd->ak', a, entries[idx]) / 0.3
     assert torch.allclose(gathered_similarity(a, entries, idx, 0.3), ref)
+    # precomputed dot products (from the mining pass): same values and
+    # gradient; duplicate indices in a row add up
+    idx[:, 1] = idx[:, 0]
+    w = torch.randn(10, 7, dtype=torch.float64)
+    ref = torch.einsum('ad,akd->ak', a, entries[idx]) / 0.3
+    g_ref, = torch.autograd.grad((ref * w).sum(), a)
+    got = gathered_similarity(a, entries, idx, 0.3,
+                              values=torch.einsum('ad,akd->ak', a.detach(),
+                                                  entries[idx]))
+    g_got, = torch.autograd.grad((got * w).sum(), a)
+    assert torch.allclose(got, ref) and torch.allclose(g_got, g_ref)
 
 
 def test_mining_everything_equals_full_memory_loss():
