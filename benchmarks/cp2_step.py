@@ -39,6 +39,20 @@ VARIANTS = [
 ]
 
 
+def resolve(cfg_path):
+    """``'pkg::rel/path.py'`` -> the file in the package's ``.mim/configs``
+    (``Config.fromfile`` takes the scope only inside ``_base_``)."""
+    if '::' not in cfg_path:
+        return cfg_path
+    import importlib
+    scope, rel = cfg_path.split('::', 1)
+    pkg = importlib.import_module(scope)
+    path = osp.join(osp.dirname(pkg.__file__), '.mim', 'configs', rel)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{cfg_path}: no {path}')
+    return path
+
+
 def measure(cfg_path, scope, batch, steps, device='cpu', amp=False):
     import time
     import resource
@@ -47,7 +61,7 @@ def measure(cfg_path, scope, batch, steps, device='cpu', amp=False):
     from mmengine.registry import MODELS, init_default_scope
     from mmengine.structures import BaseDataElement
     import cp2_mmseg  # noqa: F401
-    cfg = Config.fromfile(cfg_path)
+    cfg = Config.fromfile(resolve(cfg_path))
     init_default_scope(scope)
     if scope == 'mmpretrain':
         import mmpretrain.models  # noqa: F401
