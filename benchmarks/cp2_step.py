@@ -8,7 +8,10 @@ Each model is built from its config (mmpretrain's own MoCo v2 / DenseCL
 configs through the ``mmpretrain::`` scope, our CP2 config), runs a warm-up
 step and ``--steps`` timed steps (forward, backward, SGD) in a forked child
 (own peak RSS); variants are interleaved over ``--reps`` repetitions and the
-table gives medians.
+table gives medians. It also counts the forward multiply-accumulates of each
+query encoder on one image: CP2's encoder (OS16 ResNet-50 + a 512-channel
+ASPP at 14x14, as in the paper) does about 3.5x the work of MoCo v2's
+(ResNet-50 at 7x7 + MLP neck), which bounds how close its step can get.
 
     python benchmarks/cp2_step.py [--batch 8] [--reps 3] [--steps 2]
         [--device cuda] [--amp]
@@ -53,6 +56,35 @@ def resolve(cfg_path):
     return path
 
 
+class _QueryEncoder(torch.nn.Module):
+    """The trained (query) encoder of a self-supervisor, image -> features:
+    backbone + neck (MoCo v2, DenseCL) or backbone + ASPP + projector
+    (CP2)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        if hasattr(self.model, 'encode'):  # CP2
+            return self.model.encode(x)
+        return self.model.neck(self.model.backbone(x))
+
+
+def encoder_gmacs(model, size=224):
+    """Forward multiply-accumulates (G) of the query encoder on one image
+    (mmengine's FlopAnalyzer, which counts a MAC as one 'flop')."""
+    from mmengine.analysis import FlopAnalyzer
+    enc = _QueryEncoder(model).eval()
+    with torch.no_grad():
+        analyzer = FlopAnalyzer(enc, torch.zeros(1, 3, size, size))
+        analyzer.unsupported_ops_warnings(False)
+        analyzer.uncalled_modules_warnings(False)
+        total = analyzer.total()
+    enc.model.train()
+    return total / 1e9
+
+
 def measure(cfg_path, scope, batch, steps, device='cpu', amp=False):
     import time
     import resource
@@ -68,7 +100,9 @@ def measure(cfg_path, scope, batch, steps, device='cpu', amp=False):
         from mmpretrain.registry import MODELS as REG
     else:
         from mmseg.registry import MODELS as REG
-    model = revert_sync_batchnorm(REG.build(cfg.model)).to(device).train()
+    model = revert_sync_batchnorm(REG.build(cfg.model)).train()
+    gmacs = encoder_gmacs(model)
+    model = model.to(device).train()
     cuda = str(device).startswith('cuda')
     optim = torch.optim.SGD(
         [p for p in model.parameters() if p.requires_grad], lr=1e-3,
@@ -112,7 +146,7 @@ def measure(cfg_path, scope, batch, steps, device='cpu', amp=False):
     else:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return dict(time=statistics.median(times), peak_mb=peak_mb,
-                finite=bool(torch.isfinite(total)))
+                finite=bool(torch.isfinite(total)), encoder_gmacs=gmacs)
 
 
 def main():
@@ -138,9 +172,10 @@ def main():
     base = statistics.median(r['time'] for r in results[VARIANTS[0][0]])
     base_m = statistics.median(r['peak_mb'] for r in results[VARIANTS[0][0]])
     mem = 'peak CUDA alloc' if args.device != 'cpu' else 'peak RSS'
+    base_g = results[VARIANTS[0][0]][0].get('encoder_gmacs', 0) or 1
     print(f'\n| model | step time (s) | vs MoCo v2 | {mem} (MB) | '
-          'vs MoCo v2 |')
-    print('|---|---|---|---|---|')
+          'vs MoCo v2 | encoder GMACs/img | vs MoCo v2 |')
+    print('|---|---|---|---|---|---|---|')
     for name, _, _ in VARIANTS:
         rs = [r for r in results[name] if 'error' not in r]
         if not rs:
@@ -148,8 +183,9 @@ def main():
             continue
         t = statistics.median(r['time'] for r in rs)
         m = statistics.median(r['peak_mb'] for r in rs)
+        g = rs[0]['encoder_gmacs']
         print(f'| {name} | {t:.2f} | {t / base:.2f}x | {m:.0f} | '
-              f'{m / base_m:.2f}x |')
+              f'{m / base_m:.2f}x | {g:.1f} | {g / base_g:.2f}x |')
     os.makedirs(osp.dirname(args.out), exist_ok=True)
     with open(args.out, 'w') as f:
         json.dump(dict(device=args.device, amp=args.amp, batch=args.batch,
