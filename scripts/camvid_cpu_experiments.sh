@@ -12,6 +12,7 @@ PY="${PY:-$ROOT/.venv/bin/python}"
 DATA="$1"
 STEP="$2"
 ITERS="${ITERS:-400}"
+SEED="${SEED:-0}"  # fine-tuning runs with SEED != 0 go to <step>-seed<SEED>
 WORK="${WORK:-work_dirs/camvid_cpu}"
 data_opts=(
   "train_dataloader.dataset.data_root=$DATA"
@@ -27,7 +28,7 @@ data_opts=(
   "train_cfg.max_iters=$ITERS" "train_cfg.val_interval=$ITERS"
   "param_scheduler.0.end=$ITERS"
   "default_hooks.checkpoint.interval=$ITERS" "default_hooks.logger.interval=50"
-  "randomness.seed=0"
+  "randomness.seed=$SEED"
 )
 r18_os16=(  # ResNet-18, output stride 16 (dilated D8 is 3x slower on a CPU)
   "model.pretrained=None" "model.backbone.depth=18"
@@ -63,7 +64,8 @@ case "$STEP" in
       --out "$WORK/train_1-8.txt"
     load="load_from=$WORK/cp2_pretrain/converted.pth"
     [ "$STEP" = random-finetune ] && load="load_from=None"
-    train_test configs/cp2/deeplabv3_r18-d16-cp2_1xb8-2k_camvid-1-8-360x480.py "$STEP" \
+    name="$STEP"; [ "$SEED" != 0 ] && name="$STEP-seed$SEED"
+    train_test configs/cp2/deeplabv3_r18-d16-cp2_1xb8-2k_camvid-1-8-360x480.py "$name" \
       "train_dataloader.dataset.ann_file=$ROOT/$WORK/train_1-8.txt" "$load" ;;
   *) echo "unknown step $STEP" >&2; exit 2 ;;
 esac
