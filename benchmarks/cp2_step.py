@@ -27,7 +27,7 @@ import torch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(REPO, 'benchmarks'))
-from pixel_contrast_step import run_forked  # noqa: E402
+from pixel_contrast_step import peak_mb, run_forked, sync  # noqa: E402
 
 VARIANTS = [
     ('MoCo v2 (mmpretrain)',
@@ -40,20 +40,6 @@ VARIANTS = [
      osp.join(REPO, 'configs/cp2/cp2_r50-d16-aspp_8xb32-200e_in1k-224x224.py'),
      'mmseg'),
 ]
-
-
-def resolve(cfg_path):
-    """``'pkg::rel/path.py'`` -> the file in the package's ``.mim/configs``
-    (``Config.fromfile`` takes the scope only inside ``_base_``)."""
-    if '::' not in cfg_path:
-        return cfg_path
-    import importlib
-    scope, rel = cfg_path.split('::', 1)
-    pkg = importlib.import_module(scope)
-    path = osp.join(osp.dirname(pkg.__file__), '.mim', 'configs', rel)
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{cfg_path}: no {path}')
-    return path
 
 
 class _QueryEncoder(torch.nn.Module):
@@ -87,13 +73,15 @@ def encoder_gmacs(model, size=224):
 
 def measure(cfg_path, scope, batch, steps, device='cpu', amp=False):
     import time
-    import resource
     from mmengine.config import Config
+    from mmengine.hub import get_config
     from mmengine.model.utils import revert_sync_batchnorm
     from mmengine.registry import MODELS, init_default_scope
     from mmengine.structures import BaseDataElement
     import cp2_mmseg  # noqa: F401
-    cfg = Config.fromfile(resolve(cfg_path))
+    # Config.fromfile takes a 'pkg::' scope only inside _base_
+    cfg = get_config(cfg_path) if '::' in cfg_path else Config.fromfile(
+        cfg_path)
     init_default_scope(scope)
     if scope == 'mmpretrain':
         import mmpretrain.models  # noqa: F401
@@ -127,8 +115,7 @@ def measure(cfg_path, scope, batch, steps, device='cpu', amp=False):
         data = model.data_preprocessor(
             dict(inputs=[x.clone() for x in inputs], data_samples=samples),
             True)
-        if cuda:
-            torch.cuda.synchronize()
+        sync(device)
         t0 = time.perf_counter()
         with torch.autocast(torch.device(device).type, torch.float16,
                             enabled=amp):
@@ -137,15 +124,10 @@ def measure(cfg_path, scope, batch, steps, device='cpu', amp=False):
         optim.zero_grad()
         total.backward()
         optim.step()
-        if cuda:
-            torch.cuda.synchronize()
+        sync(device)
         if i:
             times.append(time.perf_counter() - t0)
-    if cuda:
-        peak_mb = torch.cuda.max_memory_allocated() / 2**20
-    else:
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return dict(time=statistics.median(times), peak_mb=peak_mb,
+    return dict(time=statistics.median(times), peak_mb=peak_mb(device),
                 finite=bool(torch.isfinite(total)), encoder_gmacs=gmacs)
 
 

@@ -133,8 +133,16 @@ def fake_batch(model):
 
 
 def sync(device):
+    """Wait for the device's queued work (no-op on the CPU)."""
     if str(device).startswith('cuda'):
         torch.cuda.synchronize()
+
+
+def peak_mb(device):
+    """Peak CUDA allocation on a GPU, peak resident memory on the CPU."""
+    if str(device).startswith('cuda'):
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def one_measurement(cfg_path, opts, steps, device='cpu', amp=False):
@@ -158,13 +166,9 @@ def one_measurement(cfg_path, opts, steps, device='cpu', amp=False):
         sync(device)
         if i:
             times.append(time.perf_counter() - t0)
-    if cuda:
-        peak_mb = torch.cuda.max_memory_allocated() / 2**20
-    else:
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     finite = all(bool(torch.isfinite(v).all()) for k, v in losses.items()
                  if 'loss' in k)
-    return dict(time=statistics.median(times), peak_mb=peak_mb,
+    return dict(time=statistics.median(times), peak_mb=peak_mb(device),
                 finite=finite)
 
 

@@ -24,6 +24,7 @@ import cp2_mmseg  # noqa: F401
 from cp2_mmseg.models import PixelContrastLoss
 
 from ..conftest import REPO
+from ..test_configs import _strip_pretrained
 
 needs_cuda = pytest.mark.skipif(
     not torch.cuda.is_available(), reason='needs a CUDA device')
@@ -34,10 +35,7 @@ CP2_PRETRAIN = sorted(glob.glob(osp.join(REPO, 'configs', 'cp2', 'cp2_*.py')))
 
 
 def _config(path):
-    cfg = Config.fromfile(path)
-    cfg.model.pop('pretrained', None)
-    cfg.model.pop('backbone_checkpoint', None)
-    cfg.model.get('backbone', {}).pop('init_cfg', None)
+    cfg = _strip_pretrained(Config.fromfile(path))
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     return cfg
 

@@ -83,7 +83,7 @@ def mine_memory(anchors: Tensor,
         raise ValueError(
             f"strategy must be 'semi-hard' or 'hardest', got {strategy!r}")
     num_a = anchors.shape[0]
-    num_c, num_t, dim = memory.shape
+    num_c, num_t, _ = memory.shape
     device = anchors.device
     inf = float('inf')
 
@@ -101,7 +101,6 @@ def mine_memory(anchors: Tensor,
                 for k, v in d.items()}
     hardest = strategy == 'hardest'
     if hardest:  # no cut: the ordering itself selects
-        neg_thr = anchors.new_full((num_a, ), -inf)
         pos_thr = anchors.new_full((num_a, ), inf)
     else:
         sub = valid_idx[torch.randperm(valid_idx.numel(), device=device)
@@ -123,12 +122,13 @@ def mine_memory(anchors: Tensor,
         sims = sims.flatten(1)
         # negatives: smallest keys win (random keys sample uniformly among
         # the eligible; 'hardest' ranks by minus the similarity)
-        eligible = valid[c0:c1].flatten()[None] & (sims >= neg_thr[:, None])
-        if hardest:
+        if hardest:  # every filled slot is eligible
             keys = torch.neg(sims)
+            keys.masked_fill_(~valid[c0:c1].flatten()[None], inf)
         else:
             keys = torch.rand_like(sims)
-        keys.masked_fill_(~eligible, inf)
+            keys.masked_fill_(~(valid[c0:c1].flatten()[None]
+                                & (sims >= neg_thr[:, None])), inf)
         keys.view(num_a, c1 - c0, num_t)[rows, labels[rows] - c0] = inf
         k = min(num_neg, keys.shape[1])
         top, pos = keys.topk(k, dim=1, largest=False, sorted=False)
