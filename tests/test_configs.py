@@ -48,6 +48,10 @@ def test_config_builds(path):
     cfg = Config.fromfile(path)
     assert cfg.get('custom_imports', {}).get('imports') == ['cp2_mmseg']
     assert 'train_dataloader' in cfg and 'model' in cfg
+    if cfg.model.type != 'CP2':
+        # tools/test.py --show / --show-dir turn this hook on
+        hook = cfg.get('default_hooks', {}).get('visualization', {})
+        assert hook.get('type') == 'SegVisualizationHook', path
     cfg, model = build_model(path)
     model.init_weights()
     assert sum(p.numel() for p in model.parameters()) > 0

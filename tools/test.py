@@ -33,9 +33,8 @@ def parse_args() -> argparse.Namespace:
         '--show', action='store_true', help='show prediction results')
     parser.add_argument(
         '--show-dir',
-        help='directory where painted images will be saved. '
-        'If specified, it will be automatically saved '
-        'to the work_dir/timestamp/show_dir')
+        help='directory where painted images will be saved (under '
+        'SHOW_DIR/vis_data/vis_image, one per test image)')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
     parser.add_argument(
@@ -63,6 +62,10 @@ def trigger_visualization_hook(cfg: Config, args: argparse.Namespace):
     if 'visualization' in default_hooks:
         visualization_hook = default_hooks['visualization']
         visualization_hook['draw'] = True
+        # SegVisualizationHook draws every 50th image by default; a user
+        # asking for --show/--show-dir wants them all (unless the config
+        # sets an interval itself)
+        visualization_hook.setdefault('interval', 1)
         if args.show:
             visualization_hook['show'] = True
             visualization_hook['wait_time'] = args.wait_time

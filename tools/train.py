@@ -10,6 +10,7 @@ import os
 import os.path as osp
 
 from mmengine.config import Config, DictAction
+from mmengine.device import get_device
 from mmengine.logging import print_log
 
 import cp2_mmseg  # noqa: F401  (registers our modules, safe checkpoints)
@@ -84,6 +85,14 @@ def main() -> None:
                 f'`OptimWrapper` but got {optim_wrapper}.')
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
+    if cfg.optim_wrapper.get('type') == 'AmpOptimWrapper' and \
+            get_device() == 'cpu':
+        # mmengine's AmpOptimWrapper asserts on a CPU-only machine; say why
+        raise SystemExit(
+            'tools/train.py: mixed precision (--amp, or optim_wrapper.type='
+            "'AmpOptimWrapper' in the config) needs a CUDA, NPU, MLU or MUSA "
+            'device and this machine has none; train without --amp or set '
+            "optim_wrapper.type='OptimWrapper'")
 
     cfg.resume = args.resume
     adapt_cfg_to_device(cfg, args.launcher)

@@ -70,6 +70,36 @@ def test_test_tool_prints_miou(trained, synthetic_root):
         assert name in out
 
 
+def test_test_tool_out_and_show_dir(trained, synthetic_root, tmp_path):
+    """--out writes one prediction PNG per test image (label values),
+    --show-dir one painted image per test image, as in mmseg."""
+    import cv2
+    import numpy as np
+    out_dir, show_dir = str(tmp_path / 'preds'), str(tmp_path / 'show')
+    work = str(tmp_path / 'work')
+    run([PYTHON, 'tools/test.py', CFG, osp.join(trained, 'iter_4.pth'),
+         '--work-dir', work, '--out', out_dir, '--show-dir', show_dir] +
+        _opts(synthetic_root, 4))
+    test_imgs = sorted(os.listdir(osp.join(synthetic_root, 'img_dir/val')))
+    preds = sorted(os.listdir(out_dir))
+    assert len(preds) == len(test_imgs) > 0
+    for name in preds:
+        pred = cv2.imread(osp.join(out_dir, name), cv2.IMREAD_UNCHANGED)
+        assert pred.ndim == 2 and pred.max() < 4
+    shown = glob.glob(osp.join(show_dir, 'vis_data', 'vis_image', '*.png'))
+    assert len(shown) == len(test_imgs), shown
+
+
+def test_amp_without_accelerator_is_a_clear_error(synthetic_root, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip('an accelerator is present: --amp is valid here')
+    proc = subprocess.run(
+        [PYTHON, 'tools/train.py', CFG, '--work-dir', str(tmp_path), '--amp']
+        + _opts(synthetic_root, 2), cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode != 0
+    assert 'needs a CUDA' in proc.stderr and '--amp' in proc.stderr
+
+
 def test_resume(trained, synthetic_root):
     out = run([PYTHON, 'tools/train.py', CFG, '--work-dir', trained,
                '--resume'] + _opts(synthetic_root, 6))
