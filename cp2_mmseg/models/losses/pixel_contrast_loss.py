@@ -39,13 +39,14 @@ def resize_labels(seg_label: Tensor, size: Tuple[int, int]) -> Tensor:
         mode='nearest').squeeze(1).long()
 
 
-def check_labels(labels: Tensor, num_classes: int, ignore_index: int) -> None:
+def check_labels(labels: Tensor, num_classes: int, ignore_index: int,
+                 owner: str = 'PixelContrastLoss') -> None:
     """Raise on label values that are neither classes nor ignored."""
     bad = ((labels < 0) | (labels >= num_classes)) & (labels != ignore_index)
     if bad.any():
         values = torch.unique(labels[bad]).tolist()
         raise ValueError(
-            f'PixelContrastLoss: label values {values} are neither classes '
+            f'{owner}: label values {values} are neither classes '
             f'0..{num_classes - 1} nor ignore_index {ignore_index}')
 
 

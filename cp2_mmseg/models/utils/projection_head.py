@@ -12,9 +12,9 @@ from torch import Tensor
 class ProjectionHead(nn.Module):
     """Pixel embedding head of the pixel-contrast models.
 
-    ``convmlp`` (official default): Conv1x1(in, in) - BN - ReLU -
-    Conv1x1(in, channels); ``linear``: Conv1x1(in, channels). The output is
-    L2-normalised over channels at every pixel.
+    ``convmlp`` (official default): Conv1x1(in, hidden) - BN - ReLU -
+    Conv1x1(hidden, channels); ``linear``: Conv1x1(in, channels). The output
+    is L2-normalised over channels at every pixel.
 
     Args:
         in_channels (int): Input channels.
@@ -22,23 +22,28 @@ class ProjectionHead(nn.Module):
         proj_type (str): 'convmlp' or 'linear'. Defaults to 'convmlp'.
         norm_cfg (dict, optional): Norm of the hidden layer.
             Defaults to BN.
+        hidden_channels (int, optional): Width of the hidden layer of
+            ``convmlp``: ``in_channels`` (Wang et al.'s ContrastiveSeg) if
+            None; Zhao et al.'s head uses 256. Defaults to None.
     """
 
     def __init__(self,
                  in_channels: int,
                  channels: int = 256,
                  proj_type: str = 'convmlp',
-                 norm_cfg: Optional[dict] = dict(type='BN')) -> None:
+                 norm_cfg: Optional[dict] = dict(type='BN'),
+                 hidden_channels: Optional[int] = None) -> None:
         super().__init__()
+        hidden = hidden_channels or in_channels
         if proj_type == 'convmlp':
             self.proj = nn.Sequential(
                 ConvModule(
                     in_channels,
-                    in_channels,
+                    hidden,
                     1,
                     norm_cfg=norm_cfg,
                     act_cfg=dict(type='ReLU')),
-                nn.Conv2d(in_channels, channels, 1))
+                nn.Conv2d(hidden, channels, 1))
         elif proj_type == 'linear':
             self.proj = nn.Conv2d(in_channels, channels, 1)
         else:
