@@ -120,3 +120,24 @@ def test_jitter_grey_and_identity():
     assert torch.allclose(grey[:, 0], grey[:, 1])
     with pytest.raises(ValueError, match='brightness'):
         BatchPhotometricJitter(brightness=1.5)
+
+
+def test_deeplabv3_aspp_variant_trains_and_infers_as_stock():
+    init_default_scope('mmseg')
+    cfg = model_cfg(head='LabelContrastASPPHead')
+    for key in ('c1_in_channels', 'c1_channels'):
+        cfg['decode_head'].pop(key)
+    ours = MODELS.build(cfg)
+    ours.train()
+    losses = ours(**ours.data_preprocessor(batch(), True), mode='loss')
+    losses['decode.loss_spc'].backward()
+    assert ours.decode_head.bottleneck.conv.weight.grad.abs().sum() > 0
+    stock_cfg = dict(cfg, type='EncoderDecoder')
+    stock_cfg['decode_head'] = dict(cfg['decode_head'], type='ASPPHead')
+    stock = MODELS.build(stock_cfg)
+    stock.load_state_dict(ours.state_dict(), strict=False)
+    ours.eval(), stock.eval()
+    data = ours.data_preprocessor(batch(1), False)
+    with torch.no_grad():
+        assert torch.equal(ours(data['inputs'], mode='tensor'),
+                           stock(data['inputs'], mode='tensor'))

@@ -1,0 +1,84 @@
+# Copyright (c) cp2-mmseg contributors. All rights reserved.
+from typing import Optional, Sequence
+
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, SampleList
+
+
+class LabelContrastHeadMixin:
+    """Stage 1 of label-efficient contrastive pretraining for a decode head.
+
+    Zhao et al. (ICCV 2021): a projection head (1x1 conv 256, BN, ReLU, 1x1
+    conv 256, L2 norm) reads the decoder output, i.e. the features the
+    stock ``conv_seg`` classifies (the head's ``_forward_feature``), and
+    :class:`SupervisedPixelContrastLoss` contrasts the images with their
+    jittered views. No cross-entropy by default (the paper's stage 1), so
+    ``conv_seg`` is left for stage 2. ``forward``/``predict`` are the stock
+    head's: the checkpoint fine-tunes as the plain model (``load_from``;
+    the projection weights are ignored).
+
+    Needs :class:`LabelContrastEncoderDecoder`, which passes the features
+    of both views (2B rows for B samples).
+
+    Args:
+        proj_cfg (dict, optional): :class:`ProjectionHead` options;
+            defaults to ``dict(channels=256, hidden_channels=256)``,
+            ``in_channels`` is the head's ``channels``.
+        loss_contrast (dict): The contrast loss. Defaults to
+            ``dict(type='SupervisedPixelContrastLoss')``; its
+            ``num_classes`` and ``ignore_index`` default to the head's.
+        with_ce (bool): Also apply the stock decode loss to the images
+            (a joint variant, not the paper's stage 1). Defaults to False.
+        **kwargs: The arguments of the stock head.
+    """
+
+    def __init__(self,
+                 proj_cfg: Optional[dict] = None,
+                 loss_contrast: dict = dict(
+                     type='SupervisedPixelContrastLoss'),
+                 with_ce: bool = False,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        proj_cfg = dict(proj_cfg or dict(channels=256, hidden_channels=256))
+        proj_cfg.setdefault('type', 'ProjectionHead')
+        proj_cfg.setdefault('in_channels', self.channels)
+        proj_cfg.setdefault('norm_cfg', self.norm_cfg)
+        self.projection = MODELS.build(proj_cfg)
+        loss_contrast = dict(loss_contrast)
+        loss_contrast.setdefault('ignore_index', self.ignore_index)
+        loss_contrast.setdefault('num_classes', self.num_classes)
+        self.loss_contrast = MODELS.build(loss_contrast)
+        self.with_ce = with_ce
+
+    def loss(self, inputs: Sequence, batch_data_samples: SampleList,
+             train_cfg: ConfigType) -> dict:
+        """The contrast loss of the images (first B rows) and their views.
+
+        Args:
+            inputs (list[Tensor]): Backbone features of 2B images.
+            batch_data_samples (list[SegDataSample]): The B samples.
+            train_cfg (dict): Unused.
+
+        Returns:
+            dict[str, Tensor]: ``loss_spc`` (the loss's ``loss_name``) and,
+            with ``with_ce``, the stock decode losses.
+        """
+        num = len(batch_data_samples)
+        if inputs[0].shape[0] != 2 * num:
+            raise ValueError(
+                f'{type(self).__name__} needs the features of each image and '
+                f'of its view ({2 * num} rows for {num} samples, got '
+                f'{inputs[0].shape[0]}): use it in a '
+                "LabelContrastEncoderDecoder (model.type)")
+        feats = self._forward_feature(list(inputs))
+        embed = self.projection(feats)
+        label = self._stack_batch_gt(batch_data_samples)
+        losses = {
+            self.loss_contrast.loss_name:
+            self.loss_contrast(embed[:num], embed[num:], label)
+        }
+        if self.with_ce:
+            losses.update(
+                self.loss_by_feat(self.cls_seg(feats[:num]),
+                                  batch_data_samples))
+        return losses
