@@ -19,7 +19,8 @@ CONFIGS = sorted(
     p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
                          recursive=True)
     if '_base_' not in p)
-MODEL_CONFIGS = [p for p in CONFIGS if 'pretrain' not in osp.basename(p)]
+# CP2 pretraining configs build self-supervised models (tests/test_tools)
+MODEL_CONFIGS = [p for p in CONFIGS if not osp.basename(p).startswith('cp2_')]
 
 
 def test_configs_found():
@@ -105,3 +106,39 @@ def test_contrast_config_train_step(path):
     total.backward()
     proj = [p for n, p in model.named_parameters() if 'projection' in n]
     assert proj and all(p.grad is not None for p in proj)
+
+
+SPC_CONFIGS = [p for p in MODEL_CONFIGS if 'spc-pretrain' in osp.basename(p)]
+
+
+def test_spc_configs_found():
+    assert len(SPC_CONFIGS) >= 3, SPC_CONFIGS
+
+
+@pytest.mark.parametrize(
+    'path', SPC_CONFIGS, ids=[osp.relpath(p, REPO) for p in SPC_CONFIGS])
+def test_spc_pretrain_config_train_step(path):
+    """Stage 1 of label-efficient pretraining: one step of the real model on
+    2 tiny images; only the contrast loss, and it reaches the backbone."""
+    torch.manual_seed(0)
+    cfg = _strip_pretrained(Config.fromfile(path))
+    assert cfg.get('val_cfg') is None and cfg.find_unused_parameters
+    cfg.model.data_preprocessor.size = (64, 64)
+    cfg.model.decode_head.loss_contrast.resize_size = (8, 8)
+    init_default_scope('mmseg')
+    model = revert_sync_batchnorm(MODELS.build(cfg.model))
+    model.train()
+    num_classes = _num_classes(cfg)
+    samples = []
+    for i in range(2):
+        label = torch.zeros(1, 64, 64, dtype=torch.long)
+        label[:, :, 32:] = (i + 1) % num_classes
+        label[:, :4] = 255
+        samples.append(SegDataSample(gt_sem_seg=PixelData(data=label)))
+    data = dict(
+        inputs=[torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)] * 2,
+        data_samples=samples)
+    losses = model(**model.data_preprocessor(data, True), mode='loss')
+    assert list(losses) == ['decode.loss_spc'] and losses['decode.loss_spc'] > 0
+    losses['decode.loss_spc'].backward()
+    assert next(model.backbone.parameters()).grad is not None
