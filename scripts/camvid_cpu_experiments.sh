@@ -2,6 +2,7 @@
 # The CPU-sized CamVid runs reported in the README (real CamVid, SegNet
 # release). Usage: bash scripts/camvid_cpu_experiments.sh CAMVID_ROOT STEP
 #   STEP = baseline | contrast | cp2-pretrain | cp2-finetune | random-finetune
+#          | spc-pretrain | spc-finetune   (label-efficient, Zhao et al.)
 # The stock configs are shrunk with --cfg-options only: ResNet-18 instead of
 # 50, no ImageNet weights (none can be downloaded here), half resolution
 # (240x180), output stride 16, batch 4, ITERS iterations (default 400).
@@ -59,11 +60,26 @@ case "$STEP" in
     "$PY" tools/model_converters/cp2_to_mmseg.py "$WORK/cp2_pretrain/iter_$ITERS.pth" \
       "$WORK/cp2_pretrain/converted.pth" \
       --config configs/cp2/deeplabv3_r18-d16-cp2_1xb8-2k_camvid-1-8-360x480.py ;;
-  cp2-finetune|random-finetune)
+  spc-pretrain)
+    # stage 1 on the same 1/8 split, labels used by the contrastive loss only
+    "$PY" tools/dataset_converters/camvid_subset.py "$DATA" --fraction 0.125 \
+      --out "$WORK/train_1-8.txt"
+    "$PY" tools/train.py \
+      configs/label_efficient/deeplabv3-spc-pretrain_r18-d16_1xb8-300iter_camvid-1-8-360x480.py \
+      --work-dir "$WORK/spc_pretrain" --cfg-options \
+      "train_dataloader.dataset.data_root=$DATA" \
+      "train_dataloader.dataset.ann_file=$ROOT/$WORK/train_1-8.txt" \
+      "train_dataloader.dataset.pipeline.3.scale=(240,180)" \
+      "train_dataloader.dataset.pipeline.4.crop_size=(180,240)" \
+      "model.data_preprocessor.size=(180,240)" "train_cfg.max_iters=$ITERS" \
+      "param_scheduler.0.end=$ITERS" "default_hooks.checkpoint.interval=$ITERS" \
+      "default_hooks.logger.interval=20" "randomness.seed=$SEED" ;;
+  cp2-finetune|random-finetune|spc-finetune)
     "$PY" tools/dataset_converters/camvid_subset.py "$DATA" --fraction 0.125 \
       --out "$WORK/train_1-8.txt"
     load="load_from=$WORK/cp2_pretrain/converted.pth"
     [ "$STEP" = random-finetune ] && load="load_from=None"
+    [ "$STEP" = spc-finetune ] && load="load_from=$WORK/spc_pretrain/iter_$ITERS.pth"
     name="$STEP"; [ "$SEED" != 0 ] && name="$STEP-seed$SEED"
     train_test configs/cp2/deeplabv3_r18-d16-cp2_1xb8-2k_camvid-1-8-360x480.py "$name" \
       "train_dataloader.dataset.ann_file=$ROOT/$WORK/train_1-8.txt" "$load" ;;
