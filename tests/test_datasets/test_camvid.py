@@ -103,3 +103,25 @@ def test_base_config_on_real_layout(camvid_root):
                 for d in cfg.camvid_trainval.datasets
             ]))
     assert len(trainval) == 6
+
+
+def test_tta_pipeline_validates_labels(tmp_path):
+    """The shipped TTA pipeline checks label values like the test one."""
+    from mmengine.config import Config
+    from ..conftest import REPO
+    cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/datasets/camvid.py'))
+    root = write_camvid(str(tmp_path / 'bad'), bad_value=12)
+    init_default_scope('mmseg')
+    ds = DATASETS.build(
+        dict(
+            type='CamVidDataset',
+            data_root=root,
+            data_prefix=dict(img_path='train', seg_map_path='trainannot'),
+            pipeline=cfg.tta_pipeline))
+    out = ds[0]
+    # 6 scales x 2 flips, each with its ground truth
+    assert len(out['inputs']) == 12 and len(out['data_samples']) == 12
+    with pytest.raises(ValueError) as err:
+        ds[1]
+    assert '0001TP_000001.png' in str(err.value)
+    assert '[12]' in str(err.value)

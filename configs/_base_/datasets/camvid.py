@@ -38,7 +38,12 @@ tta_pipeline = [
                         dict(type='RandomFlip', prob=0., direction='horizontal'),
                         dict(type='RandomFlip', prob=1., direction='horizontal')
                     ], [dict(type='LoadAnnotations')],
-                    [dict(type='PackSegInputs')]])
+                    [
+                        dict(
+                            type='ValidateSegLabels',
+                            num_classes=11,
+                            ignore_index=255)
+                    ], [dict(type='PackSegInputs')]])
 ]
 # Split files are optional: ann_file='splits/train.txt' (one stem a line)
 # restricts a split; '' lists the whole folder.
