@@ -7,6 +7,34 @@ from mmseg.utils import ConfigType, SampleList
 from torch import Tensor
 
 
+def init_contrast_modules(head: nn.Module, proj_cfg: Optional[dict],
+                          loss_contrast: Union[dict, nn.Module]) -> None:
+    """Build ``head.projection`` and ``head.loss_contrast``.
+
+    The projection's ``type``, ``norm_cfg`` and ``in_channels`` default to
+    ``ProjectionHead``, the head's norm and its (summed) ``in_channels``;
+    the loss's ``ignore_index`` defaults to the head's.
+
+    Args:
+        head (nn.Module): A decode head (``norm_cfg``, ``in_channels``,
+            ``ignore_index``).
+        proj_cfg (dict, optional): :class:`ProjectionHead` options.
+        loss_contrast (dict | nn.Module): The loss or its config.
+    """
+    proj_cfg = dict(proj_cfg or {})
+    proj_cfg.setdefault('type', 'ProjectionHead')
+    proj_cfg.setdefault('norm_cfg', head.norm_cfg)
+    if 'in_channels' not in proj_cfg:
+        in_ch = head.in_channels
+        proj_cfg['in_channels'] = sum(in_ch) if isinstance(
+            in_ch, (list, tuple)) else in_ch
+    head.projection = MODELS.build(proj_cfg)
+    if not isinstance(loss_contrast, nn.Module):
+        loss_contrast = dict(loss_contrast)
+        loss_contrast.setdefault('ignore_index', head.ignore_index)
+        loss_contrast = MODELS.build(loss_contrast)
+    head.loss_contrast = loss_contrast
+
 class ContrastHeadMixin:
     """Adds a projection head and a pixel-contrast loss to a decode head.
 
@@ -45,19 +73,7 @@ class ContrastHeadMixin:
 
     def _init_contrast(self, proj_cfg: Optional[dict],
                        loss_contrast: Union[dict, nn.Module]) -> None:
-        proj_cfg = dict(proj_cfg or {})
-        proj_cfg.setdefault('type', 'ProjectionHead')
-        proj_cfg.setdefault('norm_cfg', self.norm_cfg)
-        if 'in_channels' not in proj_cfg:
-            in_ch = self.in_channels
-            proj_cfg['in_channels'] = sum(in_ch) if isinstance(
-                in_ch, (list, tuple)) else in_ch
-        self.projection = MODELS.build(proj_cfg)
-        if not isinstance(loss_contrast, nn.Module):
-            loss_contrast = dict(loss_contrast)
-            loss_contrast.setdefault('ignore_index', self.ignore_index)
-            loss_contrast = MODELS.build(loss_contrast)
-        self.loss_contrast = loss_contrast
+        init_contrast_modules(self, proj_cfg, loss_contrast)
 
     def _contrast_losses(self, inputs: Sequence[Tensor], seg_logits: Tensor,
                          batch_data_samples: SampleList) -> Dict[str, Tensor]:

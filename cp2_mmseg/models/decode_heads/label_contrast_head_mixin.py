@@ -1,8 +1,9 @@
 # Copyright (c) cp2-mmseg contributors. All rights reserved.
 from typing import Optional, Sequence
 
-from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, SampleList
+
+from .contrast_head_mixin import init_contrast_modules
 
 
 class LabelContrastHeadMixin:
@@ -40,14 +41,11 @@ class LabelContrastHeadMixin:
                  **kwargs) -> None:
         super().__init__(**kwargs)
         proj_cfg = dict(proj_cfg or dict(channels=256, hidden_channels=256))
-        proj_cfg.setdefault('type', 'ProjectionHead')
+        # the projection reads the decoder output, not the head's inputs
         proj_cfg.setdefault('in_channels', self.channels)
-        proj_cfg.setdefault('norm_cfg', self.norm_cfg)
-        self.projection = MODELS.build(proj_cfg)
         loss_contrast = dict(loss_contrast)
-        loss_contrast.setdefault('ignore_index', self.ignore_index)
         loss_contrast.setdefault('num_classes', self.num_classes)
-        self.loss_contrast = MODELS.build(loss_contrast)
+        init_contrast_modules(self, proj_cfg, loss_contrast)
         self.with_ce = with_ce
 
     def loss(self, inputs: Sequence, batch_data_samples: SampleList,
