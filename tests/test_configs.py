@@ -142,3 +142,118 @@ def test_spc_pretrain_config_train_step(path):
     assert list(losses) == ['decode.loss_spc'] and losses['decode.loss_spc'] > 0
     losses['decode.loss_spc'].backward()
     assert next(model.backbone.parameters()).grad is not None
+
+
+# The official ContrastiveSeg values per data set (configs/<data>/
+# H_48_D_4.json, R_101_D_8.json, *_MEM.json), and ours where it has none
+# (VOC; the paper-size semi-hard memory). docs/pixel_contrast.md has the
+# same table.
+_PC = dict(temperature=0.1, base_temperature=0.07, loss_weight=0.1,
+           max_samples=1024, max_views=100, warmup_iters=5000,
+           contrast_with='batch', memory=None)
+PIXEL_CONTRAST_VALUES = {
+    'cityscapes': dict(_PC),
+    'cityscapes-mem': dict(_PC, temperature=0.07, loss_weight=1.0,
+                           max_views=1, contrast_with='memory',
+                           memory=(5000, 5000, 10)),
+    'pascal-context': dict(_PC, temperature=0.07),
+    'coco-stuff': dict(_PC, temperature=0.07),
+    'camvid': dict(_PC, temperature=0.07),
+    'camvid-mem': dict(_PC, temperature=0.07, warmup_iters=3000,
+                       contrast_with='memory', memory=(5000, 5000, 10)),
+    # ours (no official config)
+    'voc': dict(_PC),
+    'cityscapes-mem-semihard': dict(_PC, contrast_with='both',
+                                    memory=(29750, 2975, 10)),
+}
+
+
+def _pc_key(path):
+    name = osp.basename(path)
+    data = next(d for d in ('cityscapes', 'pascal-context', 'coco-stuff',
+                            'camvid', 'voc') if d in name)
+    if '-mem-semihard' in name:
+        return data + '-mem-semihard'
+    return data + '-mem' if '-mem_' in name else data
+
+
+@pytest.mark.parametrize(
+    'path',
+    CONTRAST_CONFIGS,
+    ids=[osp.relpath(p, REPO) for p in CONTRAST_CONFIGS])
+def test_contrast_config_values_per_data_set(path):
+    cfg = Config.fromfile(path)
+    heads = cfg.model.decode_head
+    head = heads[-1] if isinstance(heads, (list, tuple)) else heads
+    loss = head.loss_contrast
+    want = PIXEL_CONTRAST_VALUES[_pc_key(path)]
+    for k, v in want.items():
+        if k == 'memory':
+            bank = loss.get('memory_bank')
+            got = None if bank is None else (
+                bank.pixel_size, bank.region_size, bank.pixels_per_image)
+            assert got == v, (k, got, v)
+            if bank is not None:
+                assert bank.num_classes == head.num_classes
+        else:
+            assert loss.get(k) == v, (k, loss.get(k), v)
+    assert head.proj_cfg == dict(channels=256, proj_type='convmlp')
+
+
+def test_hrnet_w48_baselines_have_contrast_configs():
+    w48 = glob.glob(osp.join(REPO, 'configs', 'hrnet', 'fcn_hr48_*.py'))
+    assert w48
+    for path in w48:
+        leaf = osp.basename(path).replace('fcn_hr48', 'fcn-contrast_hr48')
+        assert osp.isfile(osp.join(REPO, 'configs', 'pixel_contrast', leaf))
+
+
+CP2_CONFIGS = [p for p in CONFIGS if osp.basename(p).startswith('cp2_')]
+
+
+@pytest.mark.parametrize(
+    'path', CP2_CONFIGS, ids=[osp.relpath(p, REPO) for p in CP2_CONFIGS])
+def test_cp2_pretrain_config_builds_and_steps(path):
+    """Every CP2 pretraining config: its model (plain BN for shuffle BN;
+    the ViT head count of its checkpoint family) and its copy-paste
+    pipeline run one training step on 2 random images at the configured
+    view size (224 for the ImageNet configs)."""
+    import numpy as np
+    from mmcv.transforms import Compose
+    from mmpretrain.registry import TRANSFORMS  # noqa: F401 (scope)
+    from cp2_mmseg.models.utils.pretrained_backbone import (VIT_NUM_HEADS,
+                                                            vit_num_heads)
+    torch.manual_seed(0)
+    np.random.seed(0)
+    cfg = Config.fromfile(path)
+    family = cfg.model.get('backbone_checkpoint_family')
+    cfg = _strip_pretrained(cfg)
+    cfg.model.queue_len = 16
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    assert not any(isinstance(m, torch.nn.SyncBatchNorm)
+                   for m in model.modules()), 'SyncBN makes shuffle BN a no-op'
+    if cfg.model.backbone.type == 'VisionTransformer':
+        assert family in VIT_NUM_HEADS, path
+        assert vit_num_heads(model.backbone) == VIT_NUM_HEADS[family][
+            cfg.model.backbone.embed_dims]
+    pipeline = Compose(cfg.train_dataloader.dataset.pipeline)
+    rng = np.random.default_rng(0)
+    samples = []
+    for _ in range(2):
+        imgs = [rng.integers(0, 255, (120, 160, 3), dtype=np.uint8)
+                for _ in range(3)]
+        samples.append(pipeline(dict(
+            img=imgs[0], img_shape=(120, 160), ori_shape=(120, 160),
+            mix_results=[dict(img=imgs[1]), dict(img=imgs[2])])))
+    data = dict(inputs=[torch.stack([s['inputs'][v] for s in samples])
+                        for v in range(2)],
+                data_samples=[s['data_samples'] for s in samples])
+    model.train()
+    losses = model(**model.data_preprocessor(data, True), mode='loss')
+    total = losses['loss_ins'] + losses['loss_dense']
+    assert torch.isfinite(total)
+    total.backward()
+    assert next(model.backbone.parameters()).grad is not None
+    assert model.queue_ptr.item() == 2

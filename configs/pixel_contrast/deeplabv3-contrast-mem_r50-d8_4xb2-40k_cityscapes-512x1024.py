@@ -1,14 +1,10 @@
-# + the cross-image memory bank (official code's size: 5000 pixels + 5000
-# regions per class, 10 pixels per image and class) over deeplabv3-contrast_r50-d8_4xb2-40k_cityscapes-512x1024.
-_base_ = ['./deeplabv3-contrast_r50-d8_4xb2-40k_cityscapes-512x1024.py']
+# DeepLabV3 + pixel contrast with the cross-image memory bank on Cityscapes,
+# with the official memory config's values (H_48_D_4_MEM.json, written for
+# HRNet; the official code has no DeepLabV3 memory config): see
+# ../_base_/pixel_contrast/cityscapes_mem.py.
+_base_ = ['../deeplabv3/deeplabv3_r50-d8_4xb2-40k_cityscapes-512x1024.py', '../_base_/pixel_contrast/cityscapes_mem.py']
 model = dict(
     decode_head=dict(
-        loss_contrast=dict(
-            contrast_with='memory',
-            memory_bank=dict(
-                type='CrossImageMemoryBank',
-                num_classes=19,
-                feat_dim=256,
-                pixel_size=5000,
-                region_size=5000,
-                pixels_per_image=10))))
+        type='ContrastASPPHead',
+        proj_cfg=_base_.proj_cfg,
+        loss_contrast=_base_.loss_contrast))

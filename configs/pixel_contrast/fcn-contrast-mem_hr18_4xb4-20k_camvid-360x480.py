@@ -1,15 +1,9 @@
-# + the cross-image memory bank (official code's size: 5000 pixels + 5000
-# regions per class, 10 pixels per image and class) over fcn-contrast_hr18_4xb4-20k_camvid-360x480.
-_base_ = ['./fcn-contrast_hr18_4xb4-20k_camvid-360x480.py']
+# HRNet-W18 + pixel contrast with the cross-image memory bank on CamVid:
+# the official configs/camvid/H_48_D_4_MEM.json values
+# (../_base_/pixel_contrast/camvid_mem.py).
+_base_ = ['../hrnet/fcn_hr18_4xb4-20k_camvid-360x480.py', '../_base_/pixel_contrast/camvid_mem.py']
 model = dict(
     decode_head=dict(
-        loss_contrast=dict(
-            warmup_iters=3000,  # CamVid-MEM official
-            contrast_with='memory',
-            memory_bank=dict(
-                type='CrossImageMemoryBank',
-                num_classes=11,
-                feat_dim=256,
-                pixel_size=5000,
-                region_size=5000,
-                pixels_per_image=10))))
+        type='ContrastFCNHead',
+        proj_cfg=_base_.proj_cfg,
+        loss_contrast=_base_.loss_contrast))

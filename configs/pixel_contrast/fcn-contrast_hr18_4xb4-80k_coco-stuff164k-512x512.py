@@ -1,6 +1,6 @@
 # +pixel contrast over ../hrnet/fcn_hr18_4xb4-80k_coco-stuff164k-512x512.py: the decode head
 # gains a projection and loss_contrast in training; inference is unchanged.
-_base_ = ['../hrnet/fcn_hr18_4xb4-80k_coco-stuff164k-512x512.py', '../_base_/pixel_contrast.py']
+_base_ = ['../hrnet/fcn_hr18_4xb4-80k_coco-stuff164k-512x512.py', '../_base_/pixel_contrast/coco_stuff.py']
 model = dict(
     decode_head=dict(
         type='ContrastFCNHead',

@@ -1,7 +1,7 @@
 # +pixel contrast over ../ocrnet/ocrnet_hr18_4xb4-40k_pascal-context-59-480x480.py: the OCR stage
 # gains a projection (on the concatenated HRNet features) and loss_contrast;
 # the auxiliary FCN stage and inference are unchanged.
-_base_ = ['../ocrnet/ocrnet_hr18_4xb4-40k_pascal-context-59-480x480.py', '../_base_/pixel_contrast.py']
+_base_ = ['../ocrnet/ocrnet_hr18_4xb4-40k_pascal-context-59-480x480.py', '../_base_/pixel_contrast/pascal_context.py']
 model = dict(decode_head=[
     _base_.model.decode_head[0],
     dict(

@@ -1,7 +1,7 @@
 # +pixel contrast over ../ocrnet/ocrnet_hr18_4xb4-80k_coco-stuff164k-512x512.py: the OCR stage
 # gains a projection (on the concatenated HRNet features) and loss_contrast;
 # the auxiliary FCN stage and inference are unchanged.
-_base_ = ['../ocrnet/ocrnet_hr18_4xb4-80k_coco-stuff164k-512x512.py', '../_base_/pixel_contrast.py']
+_base_ = ['../ocrnet/ocrnet_hr18_4xb4-80k_coco-stuff164k-512x512.py', '../_base_/pixel_contrast/coco_stuff.py']
 model = dict(decode_head=[
     _base_.model.decode_head[0],
     dict(

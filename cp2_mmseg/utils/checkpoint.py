@@ -8,6 +8,7 @@ safe loader off for every file, :func:`register_safe_globals` allow-lists
 exactly the classes that mmengine / mmseg / cp2-mmseg checkpoints hold, so a
 checkpoint that carries any other pickled object is still refused.
 """
+import argparse
 import logging
 import pickle
 from collections import OrderedDict
@@ -64,14 +65,17 @@ def history_buffer_getattr(obj, name: str):
 
 
 def checkpoint_safe_globals() -> List:
-    """Everything that mmengine training checkpoints need beyond tensors.
+    """Everything that mmengine training checkpoints (and the ViT
+    checkpoints of DINO / MoCo v3 we quick-tune from) need beyond tensors.
 
     Returns:
         list: Classes and functions (or ``(function, name)`` pairs) for
         ``torch.serialization.add_safe_globals``.
     """
     from mmengine.logging.history_buffer import HistoryBuffer
-    return [HistoryBuffer, OrderedDict,
+    # argparse.Namespace: the ``args`` of DINO / MoCo-style training
+    # checkpoints (a plain attribute container, restored by __dict__ update)
+    return [HistoryBuffer, OrderedDict, argparse.Namespace,
             (history_buffer_getattr, 'builtins.getattr')] + _numpy_globals()
 
 

@@ -6,10 +6,15 @@
 SRC may be a checkpoint of our CP2 pretraining, or an official CP2 file
 (raw ``module.encoder_q.*`` training checkpoint or the flat released one).
 The backbone and the ASPP head are kept; the projector, key encoder, queue
-and ``conv_seg`` are dropped. The result is checked against the model of
-``--config`` (default: the VOC fine-tuning config): the tool fails when a
-backbone or ASPP key is missing or has the wrong shape, and prints what it
-kept and dropped. Fine-tune with ``load_from=DST``.
+and ``conv_seg`` are dropped; ViT weights in timm names (the official code's
+ViT) are renamed to mmseg's ``VisionTransformer`` names as mmseg's
+``vit2mmseg.py`` does. The result is checked against the model of
+``--config`` (default: the VOC fine-tuning config of the detected backbone,
+ResNet-50 or ViT-S/16): the tool fails when a backbone or ASPP key is
+missing or has the wrong shape, or when the ViT head count recorded in the
+pretraining checkpoint differs from the config's; a ViT position embedding
+is resized to the config's input size. It prints what it kept and dropped.
+Fine-tune with ``load_from=DST``.
 """
 import argparse
 import os
@@ -22,21 +27,47 @@ from mmengine.registry import init_default_scope
 from mmengine.runner.checkpoint import _load_checkpoint
 
 import cp2_mmseg  # noqa: F401
-from cp2_mmseg.models.utils.cp2_checkpoint import convert_cp2_state_dict
+from cp2_mmseg.models.utils.cp2_checkpoint import (convert_cp2_state_dict,
+                                                   fit_vit_pos_embed,
+                                                   is_vit_state_dict)
 
-DEFAULT_CFG = osp.join(
+CFG_DIR = osp.join(
     osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
-    'configs/cp2/deeplabv3_r50-d16-cp2_4xb4-40k_voc12aug-512x512.py')
+    'configs/cp2')
+DEFAULT_CFGS = dict(
+    resnet=osp.join(CFG_DIR, 'deeplabv3_r50-d16-cp2_4xb4-40k_voc12aug-'
+                    '512x512.py'),
+    vit=osp.join(CFG_DIR, 'deeplabv3_vit-s16-cp2_4xb4-40k_voc12aug-'
+                 '512x512.py'))
 
 
-def check_against(state_dict: dict, config: str) -> list:
-    """Keys of the target model's backbone / ASPP the state dict lacks or
-    gets wrong (shape)."""
+def pretrain_num_heads(checkpoint: dict):
+    """The ViT head count of the pretraining run, from the config that
+    mmengine stores in ``meta['cfg']`` (None when not recorded)."""
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    text = meta.get('cfg') if isinstance(meta, dict) else None
+    if not isinstance(text, str):
+        return None
+    try:
+        cfg = Config.fromstring(text, '.py')
+        return cfg.model.backbone.get('num_heads')
+    except Exception:  # a config we cannot parse records nothing for us
+        return None
+
+
+def build_target(config: str):
+    """The fine-tuning model of ``config`` (no pretrained weights)."""
     from mmseg.registry import MODELS
     cfg = Config.fromfile(config)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     cfg.model.pop('pretrained', None)
-    model = MODELS.build(cfg.model)
+    cfg.model.get('backbone', {}).pop('init_cfg', None)
+    return cfg, MODELS.build(cfg.model)
+
+
+def check_against(state_dict: dict, model) -> list:
+    """Keys of the target model's backbone / ASPP the state dict lacks or
+    gets wrong (shape)."""
     problems = []
     for k, v in model.state_dict().items():
         if not k.startswith(('backbone.', 'decode_head.')):
@@ -58,8 +89,9 @@ def main() -> None:
     parser.add_argument('dst', help='output checkpoint for load_from')
     parser.add_argument(
         '--config',
-        default=DEFAULT_CFG,
-        help='fine-tuning config whose model the result must fit')
+        default=None,
+        help='fine-tuning config whose model the result must fit (default: '
+        'the VOC config of the detected backbone, ResNet-50 or ViT-S/16)')
     args = parser.parse_args()
     if not osp.isfile(args.src):
         sys.exit(f'error: checkpoint {args.src!r} not found')
@@ -76,7 +108,25 @@ def main() -> None:
     if n_bb == 0:
         sys.exit(f'error: no backbone key found in {args.src} (keys start '
                  f'with {list(checkpoint.get("state_dict", checkpoint))[:5]})')
-    problems = check_against(state_dict, args.config)
+    vit = is_vit_state_dict(state_dict)
+    config = args.config or DEFAULT_CFGS['vit' if vit else 'resnet']
+    print(f'backbone: {"ViT" if vit else "ResNet"}; checking against '
+          f'{osp.relpath(config)}')
+    cfg, model = build_target(config)
+    if vit:
+        heads = pretrain_num_heads(checkpoint)
+        want = cfg.model.backbone.get('num_heads')
+        if heads is not None and want is not None and heads != want:
+            sys.exit(f'error: {args.src} was pretrained with num_heads='
+                     f'{heads}, {config} builds num_heads={want}; shapes '
+                     'match but attention would be wrong: set '
+                     f'model.backbone.num_heads={heads}')
+        target = model.state_dict().get('backbone.pos_embed')
+        if target is not None and fit_vit_pos_embed(state_dict,
+                                                    tuple(target.shape)):
+            print(f'resized backbone.pos_embed to {tuple(target.shape)}')
+    args.config = config
+    problems = check_against(state_dict, model)
     if problems:
         sys.exit(f'error: the converted weights do not fit '
                  f'{args.config}:\n  ' + '\n  '.join(problems[:40]) +

@@ -2,7 +2,11 @@
 # key names), output stride 16 (strides 1,2,2,1; dilations 1,1,1,2 with
 # contract_dilation), ASPP head, 512-128 projector; MoCo queue 65536,
 # m = 0.999 (EMA momentum 0.001), T = 0.2, dense weight 0.2 (official).
-norm_cfg = dict(type='SyncBN', requires_grad=True)
+# Plain BN, as the official code: each GPU normalises its own batch, and the
+# key encoder's batch is shuffled across GPUs (shuffle BN) so that keys do
+# not share batch statistics with their queries. SyncBN would make the
+# statistics global and the shuffle a no-op (MoCo's information leak).
+norm_cfg = dict(type='BN', requires_grad=True)
 model = dict(
     type='CP2',
     backbone=dict(

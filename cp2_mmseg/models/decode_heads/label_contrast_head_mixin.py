@@ -1,6 +1,7 @@
 # Copyright (c) cp2-mmseg contributors. All rights reserved.
 from typing import Optional, Sequence
 
+from mmseg.models.utils import resize
 from mmseg.utils import ConfigType, SampleList
 
 from .contrast_head_mixin import init_contrast_modules
@@ -30,6 +31,14 @@ class LabelContrastHeadMixin:
             ``num_classes`` and ``ignore_index`` default to the head's.
         with_ce (bool): Also apply the stock decode loss to the images
             (a joint variant, not the paper's stage 1). Defaults to False.
+        project_after_resize (bool): The official order: the decoder
+            features are bilinearly resized (align_corners=True) to the
+            loss's ``resize_size`` and then projected, so the projection's
+            BatchNorm sees the resized map and the projection runs at the
+            (smaller) loss resolution. False projects at the decoder
+            resolution and lets the loss resize and re-normalise the
+            embeddings (another function, and ~4x the projection cost on
+            Cityscapes). Defaults to True.
         **kwargs: The arguments of the stock head.
     """
 
@@ -38,6 +47,7 @@ class LabelContrastHeadMixin:
                  loss_contrast: dict = dict(
                      type='SupervisedPixelContrastLoss'),
                  with_ce: bool = False,
+                 project_after_resize: bool = True,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         proj_cfg = dict(proj_cfg or dict(channels=256, hidden_channels=256))
@@ -47,6 +57,24 @@ class LabelContrastHeadMixin:
         loss_contrast.setdefault('num_classes', self.num_classes)
         init_contrast_modules(self, proj_cfg, loss_contrast)
         self.with_ce = with_ce
+        self.project_after_resize = project_after_resize
+
+    def embed(self, feats):
+        """Pixel embeddings of decoder features, in the configured order.
+
+        Args:
+            feats (Tensor): (N, channels, h, w) decoder output.
+
+        Returns:
+            Tensor: (N, D, h', w') unit embeddings; (h', w') is the loss's
+            ``resize_size`` when ``project_after_resize``.
+        """
+        size = getattr(self.loss_contrast, 'resize_size', None)
+        if self.project_after_resize and size is not None and tuple(
+                feats.shape[2:]) != tuple(size):
+            feats = resize(
+                feats, size=size, mode='bilinear', align_corners=True)
+        return self.projection(feats)
 
     def loss(self, inputs: Sequence, batch_data_samples: SampleList,
              train_cfg: ConfigType) -> dict:
@@ -69,7 +97,7 @@ class LabelContrastHeadMixin:
                 f'{inputs[0].shape[0]}): use it in a '
                 "LabelContrastEncoderDecoder (model.type)")
         feats = self._forward_feature(list(inputs))
-        embed = self.projection(feats)
+        embed = self.embed(feats)
         label = self._stack_batch_gt(batch_data_samples)
         losses = {
             self.loss_contrast.loss_name:

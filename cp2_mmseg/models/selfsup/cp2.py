@@ -4,12 +4,14 @@ from typing import Dict, List, Optional, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.dist import all_gather
+from mmengine.dist import all_gather, get_world_size
+from mmengine.logging import print_log
 from mmengine.model import BaseModel, ExponentialMovingAverage
 from mmseg.registry import MODELS
 from torch import Tensor
 
 from ..losses.cp2_loss import cp2_dense_loss, cp2_instance_loss, masked_pool
+from ..utils.dist_utils import all_gather_cat
 from ..utils.pretrained_backbone import load_backbone_checkpoint
 
 
@@ -94,6 +96,11 @@ class CP2(BaseModel):
             backbone from a MoCo v2 / torchvision / mmpretrain ResNet or a
             timm / MoCo v3 / DINO ViT checkpoint (layout detected; a clear
             error when nothing fits). Loaded in ``init_weights``.
+        backbone_checkpoint_family (str, optional): For ViTs: 'mocov3'
+            (12 heads at ViT-S), 'dino' or 'timm' (6 heads at ViT-S). The
+            backbone's ``num_heads`` is checked against the family (and the
+            checkpoint's ``arch`` metadata, and its layout when that
+            identifies a family); None uses the layout alone.
         data_preprocessor (dict, optional): Defaults to mmpretrain's
             ``SelfSupDataPreprocessor`` with ImageNet mean / std, to RGB.
         init_cfg (dict, optional): Initialisation config.
@@ -111,6 +118,7 @@ class CP2(BaseModel):
                  dense_weight: float = 0.2,
                  dense_softmax_over: str = 'query',
                  backbone_checkpoint: Optional[str] = None,
+                 backbone_checkpoint_family: Optional[str] = None,
                  data_preprocessor: Optional[Union[dict, nn.Module]] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if data_preprocessor is None:
@@ -143,16 +151,28 @@ class CP2(BaseModel):
         self.dense_weight = dense_weight
         self.dense_softmax_over = dense_softmax_over
         self.backbone_checkpoint = backbone_checkpoint
+        self.backbone_checkpoint_family = backbone_checkpoint_family
         self.register_buffer(
             'queue', F.normalize(torch.randn(feat_dim, queue_len), dim=0))
         self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
+        if any(isinstance(m, nn.SyncBatchNorm) for m in self.modules()):
+            print_log(
+                'CP2: the encoder uses SyncBN, so its batch statistics are '
+                'global and the shuffle BN of the key encoder changes '
+                "nothing (keys share statistics with their queries). The "
+                "official code uses plain BN: norm_cfg=dict(type='BN').",
+                logger='current',
+                level=30)
 
     def init_weights(self) -> None:
         """Default init, then the quick-tuning backbone (if any), then the
         key encoder is reset to a copy of the query encoder."""
         super().init_weights()
         if self.backbone_checkpoint:
-            load_backbone_checkpoint(self.backbone, self.backbone_checkpoint)
+            load_backbone_checkpoint(
+                self.backbone,
+                self.backbone_checkpoint,
+                family=self.backbone_checkpoint_family)
         self.encoder_k.module.load_state_dict(
             _Encoder(self.backbone, self.decode_head,
                      self.projector).state_dict())
@@ -177,10 +197,14 @@ class CP2(BaseModel):
     def _dequeue_and_enqueue(self, keys: Tensor) -> None:
         """FIFO with wrap-around; the pointer advances by what was written.
 
+        The keys of all processes are gathered (rank 0 first) with a
+        variable-size gather: ranks may hold different numbers of valid
+        keys, or none.
+
         Args:
             keys (Tensor): (n, feat_dim) keys of this process.
         """
-        keys = torch.cat(all_gather(keys), dim=0)
+        keys = all_gather_cat(keys.contiguous())
         n = keys.shape[0]
         if n >= self.queue_len:
             keys, n = keys[-self.queue_len:], self.queue_len
@@ -191,9 +215,11 @@ class CP2(BaseModel):
 
     @torch.no_grad()
     def _encode_keys(self, im_k: Tensor) -> Tensor:
+        """Momentum update, then the key encoder on a batch shuffled across
+        processes (shuffle BN: each process normalises a random sub-batch
+        of the global batch), un-shuffled back to this process's images."""
         from mmpretrain.models.utils import (batch_shuffle_ddp,
                                              batch_unshuffle_ddp)
-        from mmengine.dist import get_world_size
         self.encoder_k.update_parameters(
             _Encoder(self.backbone, self.decode_head, self.projector))
         if get_world_size() > 1:
@@ -225,11 +251,16 @@ class CP2(BaseModel):
         q = F.normalize(q.flatten(2), dim=1)
         k = F.normalize(k.flatten(2), dim=1)
         valid = (mask_q.sum(1) > 0) & (mask_k.sum(1) > 0)
-        if not valid.any():
+        # decided on every rank together: an error raised on one rank
+        # only would leave the others waiting in the next collective
+        empty = all_gather(
+            torch.tensor([int(not valid.any())], device=q.device))
+        empty_ranks = [r for r, e in enumerate(empty) if e.item()]
+        if empty_ranks:
             raise ValueError(
                 'CP2: every image in the batch has an empty paste mask at '
-                f'the {tuple(size)} feature grid; use larger crops or a '
-                'larger area_range')
+                f'the {tuple(size)} feature grid (rank(s) {empty_ranks}); '
+                'use larger crops or a larger area_range')
         q_pool = masked_pool(q, mask_q)
         k_pool = masked_pool(k, mask_k)
         ins, ins_hit = cp2_instance_loss(q_pool, k_pool,

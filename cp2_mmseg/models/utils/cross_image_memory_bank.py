@@ -76,7 +76,13 @@ class CrossImageMemoryBank(nn.Module):
 
     @torch.no_grad()
     def contrast_set(self) -> Tuple[Tensor, Tensor]:
-        """The memory as one class-major tensor and its filled-slot mask.
+        """A snapshot of the memory as one class-major tensor and its
+        filled-slot mask.
+
+        The result never aliases the queues: the loss keeps it for backward
+        while :meth:`update` overwrites the queues in the same forward (a
+        pixel-only or region-only memory returned the live buffer, and
+        backward failed with "modified by an inplace operation").
 
         Returns:
             tuple[Tensor, Tensor]: entries (C, T, D) with
@@ -91,7 +97,7 @@ class CrossImageMemoryBank(nn.Module):
             slots = torch.arange(size, device=parts[-1].device)
             masks.append(slots[None] < getattr(self, f'{name}_filled')[:, None])
         if len(parts) == 1:
-            return parts[0], masks[0]
+            return parts[0].clone(), masks[0]
         return torch.cat(parts, 1), torch.cat(masks, 1)
 
     @torch.no_grad()

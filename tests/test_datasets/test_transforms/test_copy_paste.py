@@ -71,6 +71,21 @@ def test_views_differ_and_deterministic():
     assert len(MOCO_V2_VIEW) == 5
 
 
+def test_boxes_and_foreground_views_independent():
+    """The query and key composites get their own rectangle and their own
+    augmentation of the foreground (official: two RandomErasing draws, two
+    MoCo views); no pixel correspondence is kept."""
+    init_default_scope('mmseg')
+    np.random.seed(1)
+    random.seed(1)
+    t = CopyPaste(view_pipeline=VIEW)
+    outs = [t(results()) for _ in range(20)]
+    same_box = sum(o['paste_boxes'][0] == o['paste_boxes'][1] for o in outs)
+    same_view = sum(
+        np.array_equal(o['fg_views'][0], o['fg_views'][1]) for o in outs)
+    assert same_box <= 2 and same_view <= 2, (same_box, same_view)
+
+
 def test_needs_backgrounds():
     init_default_scope('mmseg')
     with pytest.raises(KeyError, match='CopyPasteDataset'):

@@ -38,8 +38,14 @@ def build_pair(name):
     cfg = dict(HEADS[name], type=name,
                loss_contrast=dict(type='PixelContrastLoss', min_pixels=2,
                                   loss_weight=1.0))
+    torch.manual_seed(0)
     contrast = MODELS.build(cfg)
+    torch.manual_seed(1)  # other weights until the state dict is loaded
     stock = MODELS.build(dict(HEADS[name], type=name.replace('Contrast', '')))
+    # a separately built stock head of mmseg, not our class
+    assert type(stock).__module__.startswith('mmseg.')
+    assert not any(torch.equal(a, b) for a, b in zip(
+        stock.conv_seg.parameters(), contrast.conv_seg.parameters()))
     missing, unexpected = stock.load_state_dict(contrast.state_dict(),
                                                 strict=False)
     assert missing == []

@@ -7,6 +7,7 @@ from mmengine.logging import MessageHub
 
 from cp2_mmseg.models import (CrossImageMemoryBank, PixelContrastLoss,
                               pixel_contrast_terms, sample_anchors)
+from cp2_mmseg.models.losses.pixel_contrast_loss import resize_labels
 
 
 def brute_force(anchors, labels, tau, base_tau, batch=True, mem=None,
@@ -231,3 +232,110 @@ def test_memory_modes_fill_and_use_bank():
     assert second.item() > 0
     with pytest.raises(ValueError, match='memory_bank'):
         PixelContrastLoss(contrast_with='both')
+
+
+MEMORY_KINDS = {
+    'pixel': dict(pixel_size=20, region_size=0),
+    'region': dict(pixel_size=0, region_size=6),
+    'both': dict(pixel_size=20, region_size=6),
+}
+MINING = {
+    'whole': None,
+    'semi-hard': dict(top_ratio=0.5, num_pos=4, num_neg=8),
+    'hardest': dict(strategy='hardest', num_pos=4, num_neg=8),
+}
+
+
+@pytest.mark.parametrize('kind', list(MEMORY_KINDS))
+@pytest.mark.parametrize('mining', list(MINING))
+@pytest.mark.parametrize('contrast_with', ['memory', 'both'])
+def test_every_memory_mode_forward_backward_update(kind, mining,
+                                                   contrast_with):
+    """The paper's ablations (pixel / region / both memories; whole,
+    semi-hard and hardest sampling): the loss uses the memory *before* this
+    batch's update and backward works after the update wrote the queues
+    (a pixel-only or region-only memory used to alias the live buffer)."""
+    embed, logits, label = _maps(h=16, w=16)
+    bank = dict(type='CrossImageMemoryBank', num_classes=3, feat_dim=8,
+                pixels_per_image=5, **MEMORY_KINDS[kind])
+    loss = PixelContrastLoss(contrast_with=contrast_with, memory_bank=bank,
+                             min_pixels=5, memory_mining=MINING[mining],
+                             loss_weight=1.0).train()
+    loss(embed, logits, label)  # fill the memory
+    embed2, _, _ = _maps(h=16, w=16, seed=1)
+    embed2.requires_grad_()
+    before = {k: v.clone() for k, v in loss.memory_bank.state_dict().items()}
+    out = loss(embed2, logits, label)
+    after = loss.memory_bank.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before
+               if k.endswith('_queue') and before[k].numel())
+    out.backward()
+    assert out.item() > 0 and torch.isfinite(out)
+    assert embed2.grad is not None and embed2.grad.abs().sum() > 0
+
+
+def _one_pair_maps(num_hard, num_px=64, dim=4):
+    """One image, one class (1) on ``num_px`` pixels, the first
+    ``num_hard`` of them predicted as class 0."""
+    embed = F.normalize(torch.randn(1, num_px, dim), dim=-1)
+    labels = torch.ones(1, num_px, dtype=torch.long)
+    preds = torch.ones(1, num_px, dtype=torch.long)
+    preds[0, :num_hard] = 0
+    return embed, labels, preds
+
+
+@pytest.mark.parametrize('n_view,hard_ratio,want_hard',
+                         [(11, 0.5, 5), (10, 0.2, 2)])
+def test_hard_anchors_are_the_misclassified(n_view, hard_ratio, want_hard):
+    """floor(n_view * hard_ratio) misclassified ("hard") anchors and the
+    rest correctly classified, per (image, class), as officially."""
+    torch.manual_seed(0)
+    embed, labels, preds = _one_pair_maps(num_hard=30)
+    anchors, lbl = sample_anchors(embed, labels, preds, 2, max_samples=n_view,
+                                  max_views=n_view, min_pixels=0,
+                                  hard_ratio=hard_ratio)
+    idx = (anchors[:, None] == embed[0][None]).all(-1).float().argmax(1)
+    assert anchors.shape[0] == n_view
+    assert int((idx < 30).sum()) == want_hard
+
+
+def test_small_classes_are_not_sampled():
+    """An (image, class) pair is sampled only with more than min_pixels
+    pixels (official: more than max_views)."""
+    embed = F.normalize(torch.randn(1, 60, 4), dim=-1)
+    labels = torch.zeros(1, 60, dtype=torch.long)
+    labels[0, :5] = 1  # 5 pixels of class 1, 55 of class 0
+    anchors, lbl = sample_anchors(embed, labels, labels.clone(), 2,
+                                  max_samples=40, max_views=20,
+                                  min_pixels=10)
+    assert set(lbl.tolist()) == {0} and anchors.shape[0] == 20
+
+
+def test_labels_nearest_resized():
+    label = torch.zeros(1, 8, 8, dtype=torch.long)
+    label[..., 1::2] = 2  # alternating columns 0 / 2
+    out = resize_labels(label, (4, 4))
+    assert torch.equal(out, label[:, ::2, ::2])  # never the average 1
+
+
+def test_memory_read_before_update():
+    """The loss contrasts with the memory as it was before this batch is
+    written (official order: loss with the current queues, then enqueue)."""
+    embed, logits, label = _maps(h=16, w=16)
+    embed2, _, _ = _maps(h=16, w=16, seed=3)
+    bank = dict(type='CrossImageMemoryBank', num_classes=3, feat_dim=8,
+                pixel_size=8, region_size=2, pixels_per_image=4)
+    loss = PixelContrastLoss(contrast_with='memory', memory_bank=bank,
+                             min_pixels=5, loss_weight=1.0).train()
+    loss(embed, logits, label)
+    memory, valid = loss.memory_bank.contrast_set()
+    torch.manual_seed(7)
+    got = loss(embed2, logits, label)
+    torch.manual_seed(7)
+    flat = embed2.permute(0, 2, 3, 1).reshape(2, -1, 8)
+    anchors, lbl = sample_anchors(flat, label.reshape(2, -1),
+                                  logits.argmax(1).reshape(2, -1), 3,
+                                  min_pixels=5)
+    total, count = pixel_contrast_terms(anchors, lbl, 0.1, use_batch=False,
+                                        memory=memory, memory_valid=valid)
+    assert torch.allclose(got, final(total, count, 0.1, 0.07), atol=1e-6)

@@ -135,3 +135,14 @@ def test_bad_arguments_named():
         SupervisedPixelContrastLoss()(
             torch.randn(1, 4, 4, 4), torch.randn(1, 4, 2, 2),
             torch.zeros(1, 4, 4, dtype=torch.long))
+
+
+def test_defaults_are_the_official_loss():
+    """The defaults are the official TF1 loss: the cross-image form, T =
+    0.07, the self pair kept among the positives."""
+    e1, e2, lbl = _inputs(seed=2)
+    perm = torch.tensor([1, 2, 0])
+    out = SupervisedPixelContrastLoss(resize_size=None)(e1, e2, lbl,
+                                                        perm=perm)
+    ref = reference(e1, e2, lbl, lbl, 'cross', perm, 0.07, False)
+    assert torch.allclose(out.double(), ref, atol=1e-5), (out, ref)

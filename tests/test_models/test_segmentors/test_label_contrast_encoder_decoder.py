@@ -141,3 +141,34 @@ def test_deeplabv3_aspp_variant_trains_and_infers_as_stock():
     with torch.no_grad():
         assert torch.equal(ours(data['inputs'], mode='tensor'),
                            stock(data['inputs'], mode='tensor'))
+
+
+@pytest.mark.parametrize('after', [True, False])
+def test_projection_order(after):
+    """Official order (default): resize the decoder features to the loss's
+    resize_size, then project (the projection's BN sees the resized map);
+    the other order projects first and the loss resizes the embeddings."""
+    import torch.nn.functional as F
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    model = MODELS.build(model_cfg(
+        loss_contrast=dict(type='SupervisedPixelContrastLoss',
+                           resize_size=(3, 5)),
+        **({} if after else dict(project_after_resize=False))))
+    head = model.decode_head.train()
+    assert head.project_after_resize is after
+    feats = torch.randn(2, 16, 8, 8)
+    seen = {}
+    head.projection.register_forward_hook(
+        lambda m, i, o: seen.update(shape=tuple(i[0].shape[2:])))
+    got = head.embed(feats)
+    if after:
+        assert seen['shape'] == (3, 5) and tuple(got.shape[2:]) == (3, 5)
+        ref = head.projection(F.interpolate(
+            feats, size=(3, 5), mode='bilinear', align_corners=True))
+        assert torch.allclose(got, ref, atol=1e-6)
+        other = F.interpolate(head.projection(feats), size=(3, 5),
+                              mode='bilinear', align_corners=True)
+        assert not torch.allclose(got, F.normalize(other, dim=1), atol=1e-3)
+    else:
+        assert seen['shape'] == (8, 8) and tuple(got.shape[2:]) == (8, 8)

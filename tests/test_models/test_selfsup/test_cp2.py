@@ -196,3 +196,162 @@ def test_two_gloo_processes(tmp_path):
     assert torch.equal(r0['queue'], r1['queue'])
     assert r0['ptr'].item() == r1['ptr'].item() == 8  # 4 keys x 2 ranks
     assert torch.isfinite(r0['loss']) and torch.isfinite(r1['loss'])
+
+
+def _shuffle_bn_worker(rank, world, init_file, out_dir):
+    dist.init_process_group('gloo', init_method=f'file://{init_file}',
+                            rank=rank, world_size=world)
+    torch.manual_seed(0)
+    model = build()
+    n = 4
+    # image j of rank r is the constant r * n + j: rows name their image
+    ids = torch.arange(n) + rank * n
+    im_k = ids.float()[:, None, None, None].expand(n, 3, 32, 32).clone()
+    seen = {}
+
+    def hook(mod, args, out):  # the first call: inside _encode_keys
+        seen.setdefault('x', args[0].detach().clone())
+        seen.setdefault('k', out.detach().clone())
+
+    model.encoder_k.module.register_forward_hook(hook)
+    k = model._encode_keys(im_k)
+    # the same key encoder on this rank's own, unshuffled images
+    local = model.encoder_k.module(im_k).detach()
+    torch.save(dict(ids=ids, seen_ids=seen['x'][:, 0, 0, 0].round().long(),
+                    seen_k=seen['k'], k=k, local=local),
+               osp.join(out_dir, f'shuffle{rank}.pth'))
+    dist.destroy_process_group()
+
+
+def test_shuffle_bn_two_gloo_processes(tmp_path):
+    """Shuffle BN: each process's key encoder normalises a sub-batch drawn
+    from the whole global batch (not its own images), and the un-shuffle
+    gives every image back the key computed for it."""
+    mp.spawn(_shuffle_bn_worker,
+             args=(2, str(tmp_path / 'init'), str(tmp_path)), nprocs=2)
+    r = [torch.load(str(tmp_path / f'shuffle{i}.pth')) for i in range(2)]
+    seen = torch.cat([x['seen_ids'] for x in r])
+    assert sorted(seen.tolist()) == list(range(8))  # a permutation
+    mixed = [set(x['seen_ids'].tolist()) != set(x['ids'].tolist()) for x in r]
+    assert all(mixed), [x['seen_ids'] for x in r]
+    seen_k = torch.cat([x['seen_k'] for x in r])
+    for x in r:
+        for i, img in enumerate(x['ids'].tolist()):
+            j = (seen == img).nonzero().item()
+            assert torch.equal(x['k'][i], seen_k[j])
+        # BN statistics differ from those of the own batch
+        assert not torch.allclose(x['k'], x['local'], atol=1e-4)
+
+
+def test_cp2_pretraining_configs_use_plain_bn():
+    """SyncBN would make shuffle BN a no-op; the official code uses BN."""
+    import glob
+    from mmengine.config import Config
+    from ...conftest import REPO
+    paths = glob.glob(osp.join(REPO, 'configs', 'cp2', 'cp2_*.py'))
+    assert len(paths) >= 4
+    for path in paths:
+        cfg = Config.fromfile(path)
+        for part in ('backbone', 'decode_head'):
+            norm = cfg.model[part].get('norm_cfg')
+            if norm is not None:  # ViT: LN
+                assert norm['type'] in ('BN', 'LN'), (path, part, norm)
+
+
+def _unequal_worker(rank, world, init_file, out_dir):
+    dist.init_process_group('gloo', init_method=f'file://{init_file}',
+                            rank=rank, world_size=world)
+    torch.manual_seed(0)
+    model = build(queue_len=16)
+    data = batch(seed=rank)
+    # rank 1: two of its four images have an empty key mask
+    if rank == 1:
+        for s in data['data_samples'][:2]:
+            s.paste_masks[1] = False
+    losses = step(model, data)
+    err = None
+    # rank 0 has valid images; rank 1 none: both ranks must raise
+    data = batch(seed=2 + rank)
+    if rank == 1:
+        for s in data['data_samples']:
+            s.paste_masks[:] = False
+    try:
+        step(model, data)
+    except ValueError as e:
+        err = str(e)
+    torch.save(dict(queue=model.queue, ptr=model.queue_ptr,
+                    loss=losses['loss_ins'].detach(), err=err),
+               osp.join(out_dir, f'unequal{rank}.pth'))
+    dist.destroy_process_group()
+
+
+def test_unequal_valid_counts_two_gloo_processes(tmp_path):
+    """Ranks with different numbers of valid keys enqueue them all (4 + 2),
+    and a batch without any valid image on one rank fails on every rank."""
+    mp.spawn(_unequal_worker,
+             args=(2, str(tmp_path / 'init'), str(tmp_path)), nprocs=2)
+    r0, r1 = (torch.load(str(tmp_path / f'unequal{i}.pth'))
+              for i in range(2))
+    assert torch.equal(r0['queue'], r1['queue'])
+    assert r0['ptr'].item() == r1['ptr'].item() == 6
+    for r in (r0, r1):
+        assert r['err'] is not None and 'rank(s) [1]' in r['err'], r['err']
+
+
+def _official_reference(q, k, masks, queue):
+    """CP2's losses as the official code computes them (spec section 3.5),
+    per image in float64: masks point-sampled as ``mask[:, 8::16, 8::16]``
+    (stride 16), FG-pooled unit embeddings, InfoNCE at T = 0.2 against the
+    queue as it was before the step, dense log-softmax over the query
+    pixels of each key pixel, no temperature, averaged over FG-FG pairs,
+    weight 0.2."""
+    q, k, queue = q.double(), k.double(), queue.double()
+    ins, dense, kbars = [], [], []
+    for n in range(q.shape[0]):
+        mq = masks[n, 0][8::16, 8::16].flatten().double()
+        mk = masks[n, 1][8::16, 8::16].flatten().double()
+        qn = torch.nn.functional.normalize(q[n].flatten(1), dim=0)  # C, P
+        kn = torch.nn.functional.normalize(k[n].flatten(1), dim=0)
+        qbar = torch.nn.functional.normalize((qn * mq).sum(1), dim=0)
+        kbar = torch.nn.functional.normalize((kn * mk).sum(1), dim=0)
+        kbars.append(kbar)
+        logits = torch.cat([(qbar @ kbar)[None], qbar @ queue]) / 0.2
+        ins.append(-torch.log_softmax(logits, 0)[0])
+        total, pairs = 0., 0.
+        sim = qn.t() @ kn  # x (query) by y (key)
+        for y in range(sim.shape[1]):
+            if not mk[y]:
+                continue
+            log_p = torch.log_softmax(sim[:, y], 0)
+            for x in range(sim.shape[0]):
+                if mq[x]:
+                    total = total - log_p[x]
+                    pairs += 1
+        dense.append(total / pairs)
+    return (torch.stack(ins).mean(), 0.2 * torch.stack(dense).mean(),
+            torch.stack(kbars))
+
+
+def test_losses_equal_the_official_formulas():
+    """Default CP2 (T = 0.2, dense: no temperature, softmax over query
+    pixels, FG-FG positives, weight 0.2, masks at cell centres, queue read
+    before this batch is enqueued, pooled *keys* enqueued) against a loop
+    reference of the official code."""
+    torch.manual_seed(0)
+    model = build(queue_len=16)
+    data = batch(n=3)
+    seen = {}
+    model.projector.register_forward_hook(
+        lambda m, i, o: seen.setdefault('q', o.detach().clone()))
+    model.encoder_k.module.register_forward_hook(
+        lambda m, i, o: seen.update(k=o.detach().clone()))
+    queue0 = model.queue.clone()
+    losses = step(model, data)
+    masks = torch.stack([s.paste_masks for s in data['data_samples']])
+    ins, dense, kbars = _official_reference(seen['q'], seen['k'], masks,
+                                            queue0)
+    assert torch.allclose(losses['loss_ins'].double(), ins, atol=1e-5)
+    assert torch.allclose(losses['loss_dense'].double(), dense, atol=1e-5)
+    # the pooled keys, not the queries, enter the queue, in batch order
+    assert torch.allclose(model.queue[:, :3].t().double(), kbars, atol=1e-5)
+    assert torch.equal(model.queue[:, 3:], queue0[:, 3:])

@@ -95,3 +95,71 @@ def test_converter_tool(tmp_path):
                            src, dst, '--config', cfg_path], **opts)
     assert proc.returncode != 0
     assert 'backbone.layer4.0.conv1.weight' in proc.stderr
+
+
+VIT_FINETUNE = osp.join(REPO, 'configs/cp2/'
+                        'deeplabv3_vit-s16-cp2_4xb4-40k_voc12aug-512x512.py')
+
+
+def _official_vit_checkpoint(ft_model, heads=None):
+    """An official-style raw CP2 ViT-S checkpoint: timm names under
+    ``module.encoder_q.backbone.``, a 14 x 14 (224) position grid, the ASPP
+    head, contrast_conv, key encoder and queue."""
+    from .test_pretrained_backbone import to_timm
+    bb = to_timm(ft_model.backbone.state_dict())
+    bb['pos_embed'] = torch.randn(1, 1 + 14 * 14, 384)
+    raw = {f'module.encoder_q.backbone.{k}': v.clone()
+           for k, v in bb.items()}
+    head = {k: v.clone() for k, v in ft_model.decode_head.state_dict().items()
+            if not k.startswith('conv_seg')}
+    raw.update({f'module.encoder_q.decode_head.{k}': v
+                for k, v in head.items()})
+    raw['module.encoder_q.decode_head.contrast_conv.0.weight'] = torch.zeros(
+        512, 512, 1, 1)
+    raw['module.encoder_k.backbone.blocks.0.norm1.weight'] = torch.ones(384)
+    raw['module.queue'] = torch.zeros(128, 16)
+    ckpt = dict(state_dict=raw)
+    if heads is not None:
+        ckpt['meta'] = dict(cfg=f'model = dict(backbone=dict(num_heads='
+                            f'{heads}))')
+    return ckpt, bb, head
+
+
+def test_vit_path_pretrain_convert_finetune(tmp_path):
+    """ViT-S/16 + ASPP: the official raw layout converts into mmseg's
+    VisionTransformer names (vit2mmseg mapping), the tool picks the ViT
+    fine-tuning config by itself, resizes the position embedding to the
+    512 input, and every converted tensor lands in the fine-tuning model."""
+    torch.manual_seed(0)
+    cfg = Config.fromfile(VIT_FINETUNE)
+    init_default_scope('mmseg')
+    ft = MODELS.build(cfg.model)
+    ckpt, bb, head = _official_vit_checkpoint(ft, heads=12)
+    src, dst = str(tmp_path / 'cp2_vit.pth'), str(tmp_path / 'out.pth')
+    torch.save(ckpt, src)
+    proc = subprocess.run(
+        [PYTHON, 'tools/model_converters/cp2_to_mmseg.py', src, dst],
+        cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert 'ViT' in proc.stdout and 'deeplabv3_vit-s16' in proc.stdout
+    out = torch.load(dst, weights_only=True)['state_dict']
+    assert not any('blocks.' in k or 'norm1' in k for k in out)
+    model = MODELS.build(cfg.model)
+    missing, unexpected = model.load_state_dict(out, strict=False)
+    assert unexpected == []
+    assert all(k.startswith('decode_head.conv_seg') for k in missing)
+    sd = model.state_dict()
+    for k, v in out.items():  # every converted tensor landed
+        assert torch.equal(sd[k], v), k
+    assert out['backbone.pos_embed'].shape == (1, 1 + 32 * 32, 384)
+    assert torch.equal(out['backbone.pos_embed'][:, 0], bb['pos_embed'][:, 0])
+    assert torch.equal(out['backbone.layers.0.ln1.weight'],
+                       bb['blocks.0.norm1.weight'])
+    for k, v in head.items():
+        assert torch.equal(sd['decode_head.' + k], v), k
+    # a checkpoint pretrained with 6 heads does not fit the 12-head config
+    torch.save(_official_vit_checkpoint(ft, heads=6)[0], src)
+    proc = subprocess.run(
+        [PYTHON, 'tools/model_converters/cp2_to_mmseg.py', src, dst],
+        cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode != 0 and 'num_heads=6' in proc.stderr

@@ -1,0 +1,15 @@
+# Pixel contrast (Wang et al., ICCV 2021) on Cityscapes: the official
+# ContrastiveSeg configs H_48_D_4.json (HRNet, also used for OCR) and
+# R_101_D_8.json (DeepLabV3): tau 0.1, base tau 0.07, weight 0.1, 1024
+# anchors, <= 100 views per (image, class), 5000 warm-up iterations, 256-d
+# convmlp projection. Leaves use `loss_contrast=_base_.loss_contrast`.
+loss_contrast = dict(
+    type='PixelContrastLoss',
+    temperature=0.1,
+    base_temperature=0.07,
+    loss_weight=0.1,
+    max_samples=1024,
+    max_views=100,
+    warmup_iters=5000,
+    contrast_with='batch')
+proj_cfg = dict(channels=256, proj_type='convmlp')
