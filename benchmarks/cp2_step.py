@@ -127,8 +127,45 @@ def measure(cfg_path, scope, batch, steps, device='cpu', amp=False):
         sync(device)
         if i:
             times.append(time.perf_counter() - t0)
-    return dict(time=statistics.median(times), peak_mb=peak_mb(device),
-                finite=bool(torch.isfinite(total)), encoder_gmacs=gmacs)
+    out = dict(time=statistics.median(times), peak_mb=peak_mb(device),
+               finite=bool(torch.isfinite(total)), encoder_gmacs=gmacs)
+    if hasattr(model, 'encode'):  # CP2: what the two encoders cost alone
+        out.update(encoder_split(model, data, steps, device, amp))
+    return out
+
+
+def encoder_split(model, data, steps, device='cpu', amp=False):
+    """CP2's step split: the query encoder's forward + backward and the key
+    encoder's forward, timed alone on the same batch; the rest of the step
+    (momentum update, shuffle, pooling, losses, queue) is what CP2 adds
+    around them.
+
+    Returns:
+        dict: ``query_fwd_bwd`` and ``key_fwd`` seconds (medians).
+    """
+    import time
+    im_q, im_k = data['inputs'][0], data['inputs'][1]
+    enc, key = [], []
+    for i in range(steps + 1):
+        sync(device)
+        t0 = time.perf_counter()
+        with torch.autocast(torch.device(device).type, torch.float16,
+                            enabled=amp):
+            q = model.encode(im_q)
+        q.float().backward(torch.ones_like(q, dtype=torch.float32))
+        sync(device)
+        t1 = time.perf_counter()
+        with torch.no_grad(), torch.autocast(
+                torch.device(device).type, torch.float16, enabled=amp):
+            model.encoder_k(im_k)
+        sync(device)
+        t2 = time.perf_counter()
+        if i:
+            enc.append(t1 - t0)
+            key.append(t2 - t1)
+    model.zero_grad()
+    return dict(query_fwd_bwd=statistics.median(enc),
+                key_fwd=statistics.median(key))
 
 
 def main():
@@ -138,6 +175,8 @@ def main():
     parser.add_argument('--steps', type=int, default=2)
     parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     parser.add_argument('--amp', action='store_true')
+    parser.add_argument('--only-cp2', action='store_true',
+                        help='skip the MoCo v2 / DenseCL references')
     parser.add_argument('--out', default=osp.join(REPO, 'benchmarks',
                                                   'results', 'cp2.json'))
     args = parser.parse_args()
@@ -145,20 +184,22 @@ def main():
           f'batch {args.batch}, 224x224, device {args.device}, '
           f'amp {args.amp}')
     results = {}
+    variants = VARIANTS[-1:] if args.only_cp2 else VARIANTS
     for rep in range(args.reps):
-        for name, cfg, scope in VARIANTS:
+        for name, cfg, scope in variants:
             r = run_forked(measure, cfg, scope, args.batch, args.steps,
                            args.device, args.amp)
             print(f'rep {rep} {name}: {r}', flush=True)
             results.setdefault(name, []).append(r)
-    base = statistics.median(r['time'] for r in results[VARIANTS[0][0]])
-    base_m = statistics.median(r['peak_mb'] for r in results[VARIANTS[0][0]])
+    ref = variants[0][0]
+    base = statistics.median(r['time'] for r in results[ref])
+    base_m = statistics.median(r['peak_mb'] for r in results[ref])
     mem = 'peak CUDA alloc' if args.device != 'cpu' else 'peak RSS'
-    base_g = results[VARIANTS[0][0]][0].get('encoder_gmacs', 0) or 1
+    base_g = results[ref][0].get('encoder_gmacs', 0) or 1
     print(f'\n| model | step time (s) | vs MoCo v2 | {mem} (MB) | '
           'vs MoCo v2 | encoder GMACs/img | vs MoCo v2 |')
     print('|---|---|---|---|---|---|---|')
-    for name, _, _ in VARIANTS:
+    for name, _, _ in variants:
         rs = [r for r in results[name] if 'error' not in r]
         if not rs:
             print(f'| {name} | error: {results[name][0]} |')
@@ -168,6 +209,16 @@ def main():
         g = rs[0]['encoder_gmacs']
         print(f'| {name} | {t:.2f} | {t / base:.2f}x | {m:.0f} | '
               f'{m / base_m:.2f}x | {g:.1f} | {g / base_g:.2f}x |')
+    cp2 = [r for r in results[VARIANTS[-1][0]] if 'query_fwd_bwd' in r]
+    if cp2:
+        step = statistics.median(r['time'] for r in cp2)
+        q = statistics.median(r['query_fwd_bwd'] for r in cp2)
+        k = statistics.median(r['key_fwd'] for r in cp2)
+        rest = step - q - k
+        print(f'\nCP2 step split: step {step:.3f} s = query encoder fwd+bwd '
+              f'{q:.3f} s + key encoder fwd {k:.3f} s + outside the '
+              f'encoders {rest:.3f} s ({100 * rest / step:.1f} % of the '
+              'step; goal < 5 %)')
     os.makedirs(osp.dirname(args.out), exist_ok=True)
     with open(args.out, 'w') as f:
         json.dump(dict(device=args.device, amp=args.amp, batch=args.batch,

@@ -41,6 +41,8 @@ LC_SEG = 'cp2_mmseg/models/segmentors/label_contrast_encoder_decoder.py'
 JITTER = 'cp2_mmseg/models/utils/photometric_jitter.py'
 CONVERT = 'cp2_mmseg/models/utils/cp2_checkpoint.py'
 BACKBONE = 'cp2_mmseg/models/utils/pretrained_backbone.py'
+CP2_BASE_CFG = 'configs/_base_/models/cp2_r50-d16-aspp.py'
+PC_CONTEXT_CFG = 'configs/_base_/pixel_contrast/pascal_context.py'
 
 T_CP2 = 'tests/test_models/test_selfsup/test_cp2.py'
 T_CP2_LOSS = 'tests/test_models/test_losses/test_cp2_loss.py'
@@ -54,6 +56,7 @@ T_LCED = ('tests/test_models/test_segmentors/'
           'test_label_contrast_encoder_decoder.py')
 T_CONVERT = 'tests/test_models/test_utils/test_cp2_checkpoint.py'
 T_BACKBONE = 'tests/test_models/test_utils/test_pretrained_backbone.py'
+T_PROJ = 'tests/test_models/test_utils/test_projection_head.py'
 
 
 class Mutation(NamedTuple):
@@ -108,9 +111,12 @@ MUTATIONS: List[Mutation] = [
       'queue pointer advances by 1 (official ContrastiveSeg-style bug)',
       (T_CP2, )),
     M('cp2-no-momentum-update', CP2,
-      '        self.encoder_k.update_parameters(\n',
-      '        (lambda *a: None)(\n', 'key encoder never follows the query',
-      (T_CP2, )),
+      'torch._foreach_lerp_(k_params, q_params, ema.momentum)',
+      'pass', 'key encoder never follows the query', (T_CP2, )),
+    M('cp2-momentum-swapped', CP2,
+      'torch._foreach_lerp_(k_params, q_params, ema.momentum)',
+      'torch._foreach_lerp_(k_params, q_params, 1 - ema.momentum)',
+      'm and 1 - m swapped (key = mostly the query)', (T_CP2, )),
     M('cp2-pool-unmasked', CP2_LOSS,
       "torch.einsum('ncp,np->nc', feats, mask.to(feats.dtype))",
       "torch.einsum('ncp,np->nc', feats, torch.ones_like(mask).to("
@@ -148,6 +154,27 @@ MUTATIONS: List[Mutation] = [
       'comp[top:top + h, left:left + w] = fg_view[top:top + h,',
       'comp[top:top + h, left:left + w] = fg_view[0:h,',
       'foreground pixels pasted from other coordinates', (T_CP, )),
+    M('cp2-equal-size-gather', CP2,
+      'keys = all_gather_cat(keys.contiguous())',
+      'keys = torch.cat(all_gather(keys), dim=0)',
+      'enqueue gather needs equal sizes on every rank (the old bug)',
+      (T_CP2 + '::test_unequal_valid_counts_two_gloo_processes', )),
+    M('cp2-raise-on-one-rank', CP2,
+      ('        empty = all_gather(\n'
+       '            torch.tensor([int(not valid.any())], device=q.device))\n',
+       '        empty = [torch.tensor([int(not valid.any())])]\n'),
+      None, 'an empty batch raises on its own rank only (the old bug)',
+      (T_CP2 + '::test_unequal_valid_counts_two_gloo_processes', )),
+    M('cp2-config-syncbn', CP2_BASE_CFG,
+      "norm_cfg = dict(type='BN', requires_grad=True)",
+      "norm_cfg = dict(type='SyncBN', requires_grad=True)",
+      'pretraining configs with SyncBN: shuffle BN a no-op (the old bug)',
+      (T_CP2 + '::test_cp2_pretraining_configs_use_plain_bn', )),
+    M('pc-config-context-tau', PC_CONTEXT_CFG,
+      'loss_contrast = dict(temperature=0.07, base_temperature=0.07)',
+      'loss_contrast = dict(temperature=0.1, base_temperature=0.07)',
+      'PASCAL-Context with the Cityscapes tau (the old configs)',
+      ('tests/test_configs.py::test_contrast_config_values_per_data_set', )),
     # -------------------------------------------------------- pixel contrast
     M('pc-scale', PCL, 'scale = self.temperature / self.base_temperature',
       'scale = 1.0', 'no tau / tau_base scaling', (T_PCL, )),
@@ -221,7 +248,7 @@ MUTATIONS: List[Mutation] = [
     M('mining-hardest-order', MINING, 'keys = torch.neg(sims)',
       'keys = sims', "'hardest' keeps the farthest negatives", (T_MINING, )),
     M('proj-no-normalise', PROJ, 'return F.normalize(self.proj(x), p=2, dim=1)',
-      'return self.proj(x)', 'embeddings not L2-normalised', (T_HEADS, )),
+      'return self.proj(x)', 'embeddings not L2-normalised', (T_PROJ, )),
     M('head-proj-input', HEAD_MIXIN,
       'embed = self.projection(self._transform_inputs(inputs))',
       'embed = self.projection(self._transform_inputs(inputs).detach())',
@@ -244,10 +271,16 @@ MUTATIONS: List[Mutation] = [
       'project_after_resize: bool = False,',
       'project then resize (not the official order)', (T_LCED, )),
     # ---------------------------------------------------------- conversion
-    M('convert-keep-projector', CONVERT,
-      "DROP_PREFIXES = ('encoder_k.', 'projector.',",
-      "DROP_PREFIXES = ('encoder_k.', 'projectorX.',",
-      'projector kept in the fine-tuning init', (T_CONVERT, )),
+    M('convert-keep-head-extras', CONVERT,
+      '            if sub.startswith(HEAD_KEYS):',
+      '            if True:',
+      'conv_seg / contrast_conv kept in the fine-tuning init',
+      (T_CONVERT, )),
+    M('convert-key-encoder-weights', CONVERT,
+      "            k = k[len('encoder_q.'):]",
+      "            k = k.replace('encoder_q.', 'encoder_k.')",
+      'official query weights treated as the key encoder (dropped)',
+      (T_CONVERT, )),
     M('convert-vit-no-rename', CONVERT,
       '            if sub.startswith(VIT_TIMM_KEYS):',
       '            if False:',

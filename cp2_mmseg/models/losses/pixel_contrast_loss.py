@@ -18,6 +18,7 @@ from typing import Dict, Optional, Tuple, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.dist import all_reduce, get_world_size
 from mmengine.logging import MessageHub
 from mmseg.registry import MODELS
 from torch import Tensor
@@ -50,6 +51,27 @@ def check_labels(labels: Tensor, num_classes: int, ignore_index: int,
             f'0..{num_classes - 1} nor ignore_index {ignore_index}')
 
 
+def count_pairs(labels: Tensor, num_classes: int, ignore_index: int,
+                min_pixels: int) -> int:
+    """(image, class) pairs with more than ``min_pixels`` labelled pixels.
+
+    Args:
+        labels (Tensor): (B, N) labels at the embedding resolution.
+        num_classes (int): Number of classes.
+        ignore_index (int): Ignored label.
+        min_pixels (int): A pair needs more pixels than this.
+
+    Returns:
+        int: The number of pairs :func:`sample_anchors` would sample.
+    """
+    flat = labels.reshape(-1)
+    valid = flat != ignore_index
+    img = valid.nonzero(as_tuple=True)[0] // labels.shape[1]
+    pair = img * num_classes + flat[valid]
+    counts = torch.bincount(pair, minlength=labels.shape[0] * num_classes)
+    return int((counts > min_pixels).sum())
+
+
 def sample_anchors(embed: Tensor,
                    labels: Tensor,
                    preds: Tensor,
@@ -59,7 +81,8 @@ def sample_anchors(embed: Tensor,
                    max_views: int = 100,
                    min_pixels: Optional[int] = None,
                    hard_ratio: float = 0.5,
-                   generator: Optional[torch.Generator] = None
+                   generator: Optional[torch.Generator] = None,
+                   total_pairs: Optional[int] = None
                    ) -> Tuple[Tensor, Tensor]:
     """Segmentation-aware hard anchor sampling, vectorised.
 
@@ -80,6 +103,12 @@ def sample_anchors(embed: Tensor,
         min_pixels (int, optional): A pair needs more pixels than this.
         hard_ratio (float): Share of hard anchors. Defaults to 0.5.
         generator (torch.Generator, optional): Random source.
+        total_pairs (int, optional): The number of qualifying (image,
+            class) pairs over all processes, when ``max_samples`` is a
+            budget shared by all of them: ``n_view`` is then computed from
+            it, so every process takes the views one process would take
+            for the whole batch. None: this process's pairs (the official
+            per-process budget).
 
     Returns:
         tuple[Tensor, Tensor]: anchors (P * n_view, D) and their labels
@@ -99,12 +128,16 @@ def sample_anchors(embed: Tensor,
     num_pairs = int(chosen.sum())
     if num_pairs == 0:
         return embed.new_zeros((0, dim)), labels.new_zeros((0, ))
-    n_view = min(max_samples // num_pairs, max_views)
+    total_pairs = num_pairs if total_pairs is None else max(
+        int(total_pairs), num_pairs)
+    n_view = min(max_samples // total_pairs, max_views)
     if n_view == 0:
-        # more pairs than budget: keep a random subset of pairs
+        # more pairs than budget: keep a random subset of pairs (this
+        # process's share of the budget when it is shared)
+        budget = max(1, round(max_samples * num_pairs / total_pairs))
         keep = torch.randperm(
             num_pairs, generator=generator,
-            device=embed.device)[:max_samples]
+            device=embed.device)[:budget]
         idx = chosen.nonzero(as_tuple=True)[0][keep]
         chosen = torch.zeros_like(chosen)
         chosen[idx] = True
@@ -218,7 +251,15 @@ class PixelContrastLoss(nn.Module):
             0.07.
         loss_weight (float): lambda. Defaults to 0.1.
         ignore_index (int): Ignored label. Defaults to 255.
-        max_samples (int): Anchor budget per process. Defaults to 1024.
+        max_samples (int): Anchor budget. Defaults to 1024.
+        sample_budget (str): ``'per_process'`` (official): every process
+            samples up to ``max_samples`` anchors from its own images, so
+            the same config takes N times more anchors on N GPUs.
+            ``'global'``: ``max_samples`` is shared by all processes (the
+            number of qualifying (image, class) pairs is summed over them),
+            so the anchors per pair, and the total, are those of one
+            process holding the whole batch, whatever the GPU count.
+            Defaults to 'per_process'.
         max_views (int): Most anchors per (image, class). Defaults to 100.
         min_pixels (int, optional): An (image, class) pair is sampled when
             it has more pixels than this; default ``max_views`` (official).
@@ -258,8 +299,15 @@ class PixelContrastLoss(nn.Module):
                  warmup_iters: int = 0,
                  memory_chunk_classes: int = 4,
                  memory_mining: Optional[dict] = None,
+                 sample_budget: str = 'per_process',
                  loss_name: str = 'loss_contrast') -> None:
         super().__init__()
+        if sample_budget not in ('per_process', 'global'):
+            raise ValueError(f"sample_budget must be 'per_process' or "
+                             f"'global', got {sample_budget!r}")
+        self.sample_budget = sample_budget
+        #: anchors sampled by this process in the last call (diagnostics)
+        self.last_num_anchors = 0
         if contrast_with not in ('batch', 'memory', 'both'):
             raise ValueError(f'contrast_with must be batch, memory or both, '
                              f'got {contrast_with!r}')
@@ -335,10 +383,21 @@ class PixelContrastLoss(nn.Module):
                   num_classes: int) -> Tensor:
         bsz, dim = feats.shape[:2]
         flat = feats.permute(0, 2, 3, 1).reshape(bsz, -1, dim)
+        total_pairs = None
+        if self.sample_budget == 'global' and get_world_size() > 1:
+            # every rank takes part, even one without a qualifying pair
+            count = torch.tensor(
+                [count_pairs(labels.reshape(bsz, -1), num_classes,
+                             self.ignore_index, self.min_pixels if
+                             self.min_pixels is not None else self.max_views)],
+                device=feats.device)
+            all_reduce(count, op='sum')  # in place
+            total_pairs = int(count.item())
         anchors, anchor_labels = sample_anchors(
             flat, labels.reshape(bsz, -1), preds.reshape(bsz, -1),
             num_classes, self.ignore_index, self.max_samples, self.max_views,
-            self.min_pixels, self.hard_ratio)
+            self.min_pixels, self.hard_ratio, total_pairs=total_pairs)
+        self.last_num_anchors = int(anchors.shape[0])
         if anchors.shape[0] == 0:
             return feats.sum() * 0.
         memory = valid = None
@@ -369,4 +428,5 @@ class PixelContrastLoss(nn.Module):
                 f'{self.base_temperature}, loss_weight={self.loss_weight}, '
                 f'contrast_with={self.contrast_with!r}, max_samples='
                 f'{self.max_samples}, max_views={self.max_views}, '
+                f'sample_budget={self.sample_budget!r}, '
                 f'warmup_iters={self.warmup_iters}')

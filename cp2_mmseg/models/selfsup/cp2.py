@@ -213,6 +213,36 @@ class CP2(BaseModel):
         self.queue[:, idx] = keys.t().to(self.queue.dtype)
         self.queue_ptr[0] = (ptr + n) % self.queue_len
 
+    def _query_parameters(self) -> List[Tensor]:
+        """Query-encoder parameters in the key encoder's order."""
+        return [
+            *self.backbone.parameters(), *self.decode_head.parameters(),
+            *self.projector.parameters()
+        ]
+
+    @torch.no_grad()
+    def _momentum_update(self) -> None:
+        """``k = k + momentum * (q - k)`` (MoCo's ``m = 1 - momentum``) on
+        the parameters, as the official code; the key encoder's BN running
+        statistics come from its own forward passes.
+
+        One ``foreach`` lerp over all parameters instead of a Python loop
+        of per-tensor ops; no module is built per step.
+        """
+        ema = self.encoder_k
+        k_params = list(ema.module.parameters())
+        q_params = self._query_parameters()
+        if len(k_params) != len(q_params):
+            raise RuntimeError(
+                f'CP2: the key encoder has {len(k_params)} parameters, the '
+                f'query encoder {len(q_params)}')
+        q_params = [q.detach() for q in q_params]
+        if int(ema.steps) == 0:
+            torch._foreach_copy_(k_params, q_params)
+        else:
+            torch._foreach_lerp_(k_params, q_params, ema.momentum)
+        ema.steps += 1
+
     @torch.no_grad()
     def _encode_keys(self, im_k: Tensor) -> Tensor:
         """Momentum update, then the key encoder on a batch shuffled across
@@ -220,8 +250,7 @@ class CP2(BaseModel):
         of the global batch), un-shuffled back to this process's images."""
         from mmpretrain.models.utils import (batch_shuffle_ddp,
                                              batch_unshuffle_ddp)
-        self.encoder_k.update_parameters(
-            _Encoder(self.backbone, self.decode_head, self.projector))
+        self._momentum_update()
         if get_world_size() > 1:
             im_k, idx_unshuffle = batch_shuffle_ddp(im_k)
             k = self.encoder_k(im_k)

@@ -20,7 +20,8 @@ VIEW = [
 def solid(value, size=(40, 60)):
     img = np.zeros(size + (3, ), np.uint8)
     img[..., 0] = value
-    img[..., 1] = np.arange(size[1])[None] % 7  # texture
+    img[..., 1] = np.arange(size[1])[None] % 7  # texture along columns
+    img[..., 2] = np.arange(size[0])[:, None] % 5  # and along rows
     return img
 
 

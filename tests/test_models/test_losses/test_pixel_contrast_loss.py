@@ -339,3 +339,53 @@ def test_memory_read_before_update():
     total, count = pixel_contrast_terms(anchors, lbl, 0.1, use_batch=False,
                                         memory=memory, memory_valid=valid)
     assert torch.allclose(got, final(total, count, 0.1, 0.07), atol=1e-6)
+
+
+def _budget_batch():
+    """Image 0 with 2 classes, image 1 with 4 (16 x 16, blocks of 64+)."""
+    g = torch.Generator().manual_seed(0)
+    embed = F.normalize(torch.randn(2, 8, 16, 16, generator=g), dim=1)
+    label = torch.zeros(2, 16, 16, dtype=torch.long)
+    label[0, 8:] = 1
+    label[1, :8, 8:] = 1
+    label[1, 8:, :8] = 2
+    label[1, 8:, 8:] = 3
+    logits = torch.randn(2, 4, 16, 16, generator=g)
+    return embed, logits, label
+
+
+def _budget_worker(rank, world, init_file, out_dir, budget):
+    import torch.distributed as dist
+    dist.init_process_group('gloo', init_method=f'file://{init_file}',
+                            rank=rank, world_size=world)
+    embed, logits, label = _budget_batch()
+    loss = PixelContrastLoss(max_samples=40, max_views=100, min_pixels=5,
+                             sample_budget=budget)
+    out = loss(embed[rank:rank + 1], logits[rank:rank + 1],
+               label[rank:rank + 1])
+    torch.save(dict(n=loss.last_num_anchors, loss=out.detach()),
+               f'{out_dir}/budget_{budget}_{rank}.pth')
+    dist.destroy_process_group()
+
+
+@pytest.mark.parametrize('budget', ['global', 'per_process'])
+def test_sample_budget_two_gloo_processes(tmp_path, budget):
+    """'global': 2 processes with one image each take as many anchors in
+    total as one process with both images (6 pairs, 40 // 6 = 6 views
+    each: 36), although their pair counts differ (2 and 4); 'per_process'
+    (official) takes 40 on each process."""
+    import torch.multiprocessing as mp
+    mp.spawn(_budget_worker,
+             args=(2, str(tmp_path / 'init'), str(tmp_path), budget),
+             nprocs=2)
+    n = [torch.load(str(tmp_path / f'budget_{budget}_{r}.pth'))['n']
+         for r in range(2)]
+    embed, logits, label = _budget_batch()
+    one = PixelContrastLoss(max_samples=40, max_views=100, min_pixels=5,
+                            sample_budget=budget)
+    one(embed, logits, label)
+    assert one.last_num_anchors == 36
+    if budget == 'global':
+        assert n == [12, 24] and sum(n) == one.last_num_anchors
+    else:
+        assert n == [40, 40]
