@@ -206,7 +206,7 @@ def _median_time(fn, reps, device):
 
 
 def floor_times(num_anchors, dim, num_entries, reps, device='cpu',
-                chunk=4 * 10000):
+                chunk=4 * 10000, pool_size=0, own_size=0):
     """The work a memory contrast cannot avoid, timed at the same shapes.
 
     * ``gemm``: one anchor x memory similarity product (A x D by D x E);
@@ -215,8 +215,11 @@ def floor_times(num_anchors, dim, num_entries, reps, device='cpu',
     * ``whole``: forward + backward of the contrast against the whole
       memory: ``gemm + gemm_grad + 2 exp`` (the similarities are needed
       once, their softmax weights once);
-    * ``semi_hard``: ``gemm + exp`` (one scan of the memory without
-      gradient; what is kept is small).
+    * ``semi_hard_scan``: ``gemm + exp`` (one scan of the whole memory
+      without gradient; what is kept is small);
+    * ``semi_hard``: our pooled sampler's own floor: the products with the
+      negative pool (``pool_size`` entries) and with the own class
+      (``own_size``), forward and backward, and one pass over the pool.
 
     Each pass runs in memory chunks of ``chunk`` entries, as the loss
     does, so the floor does not pay for a larger working set.
@@ -252,10 +255,65 @@ def floor_times(num_anchors, dim, num_entries, reps, device='cpu',
              gemm_grad=_median_time(gemm_grad, reps, device),
              exp=_median_time(exp_pass, reps, device))
     t['whole'] = t['gemm'] + t['gemm_grad'] + 2 * t['exp']
-    t['semi_hard'] = t['gemm'] + t['exp']
+    t['semi_hard_scan'] = t['gemm'] + t['exp']
+    if pool_size and own_size:
+        # pooled semi-hard: the pool's and the own class's products, each
+        # forward and backward, and one selection pass over the pool
+        small = {}
+        for name, n in (('pool', pool_size), ('own', own_size)):
+            m = mem[:n]
+            sb = torch.empty(num_anchors, n, device=device)
+            small[name] = _median_time(
+                lambda: torch.mm(a, m.t(), out=sb), reps, device)
+            if name == 'pool':
+                small['pool_pass'] = _median_time(
+                    lambda: torch.exp(sb).sum(1), reps, device)
+        t['semi_hard'] = 2 * small['pool'] + 2 * small['own'] + small[
+            'pool_pass']
+    else:
+        t['semi_hard'] = t['semi_hard_scan']
     gflop = 2 * num_anchors * dim * num_entries / 1e9
     t['gemm_gflops'] = gflop / t['gemm']
     return t
+
+
+def bank_dtype_measurement(dtype, reps, device='cpu', mining=None):
+    """Loss + update with the paper-size bank (19 x (29750 + 2975) x 256)
+    stored in ``dtype`` (fp32 accumulation): time, bank size, peak memory
+    and the loss value, for identical memory contents."""
+    import cp2_mmseg  # noqa: F401
+    from cp2_mmseg.models import PixelContrastLoss
+    torch.manual_seed(0)
+    num_classes, dim, h, w = 19, 256, 64, 128
+    embed = torch.nn.functional.normalize(torch.randn(2, dim, h, w), dim=1)
+    low = torch.randint(0, num_classes, (2, 1, 8, 16))
+    labels = torch.nn.functional.interpolate(
+        low.float(), (h, w), mode='nearest')[:, 0].long()
+    logits = torch.randn(2, num_classes, h, w)
+    embed, labels, logits = (t.to(device) for t in (embed, labels, logits))
+    loss_mod = PixelContrastLoss(
+        contrast_with='memory', loss_weight=1.0, memory_mining=mining,
+        memory_bank=dict(type='CrossImageMemoryBank',
+                         num_classes=num_classes, feat_dim=dim,
+                         dtype=dtype, **PAPER_MEM)).train().to(device)
+    fill_bank(loss_mod.memory_bank)  # same fp32 draws, cast to dtype
+    bank_mb = sum(b.numel() * b.element_size()
+                  for b in loss_mod.memory_bank.buffers()) / 2**20
+    times, values = [], []
+    for i in range(reps + 1):
+        e = embed.clone().requires_grad_()
+        torch.manual_seed(1)  # same anchors for every dtype
+        sync(device)
+        t0 = time.perf_counter()
+        out = loss_mod(e, logits, labels)
+        out.backward()
+        sync(device)
+        if i:
+            times.append(time.perf_counter() - t0)
+        values.append(float(out))
+        fill_bank(loss_mod.memory_bank)  # undo the update: same contents
+    return dict(time=statistics.median(times), bank_mb=bank_mb,
+                peak_mb=peak_mb(device), loss=values[0])
 
 
 def loss_only_comparison(reps, device='cpu'):
@@ -373,7 +431,7 @@ def loss_only_comparison(reps, device='cpu'):
             for v in times.values():
                 v.clear()
     floor = floor_times(1024, dim, num_classes * 10000, max(reps, 1),
-                        device)
+                        device, pool_size=2048 * 10, own_size=10000)
     return dict(
         same_anchors=same_anchors, same_bank=bool(same_bank),
         same_loss=bool(same_loss), fast_loss=float(fast_loss),
@@ -388,6 +446,8 @@ def main():
     parser.add_argument('--steps', type=int, default=2)
     parser.add_argument('--arch', nargs='+', default=['deeplabv3', 'hrnet'])
     parser.add_argument('--skip-steps', action='store_true')
+    parser.add_argument('--skip-dtype', action='store_true',
+                        help='skip the bank storage dtype comparison')
     parser.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
     parser.add_argument('--amp', action='store_true',
                         help='fp16 autocast in the training steps')
@@ -412,9 +472,34 @@ def main():
             print(f'memory, {k}: {cmp[k]:.3f} s vs loop reference '
                   f'{cmp["loop"]:.3f} s: {cmp["loop"] / cmp[k]:.1f}x; '
                   f'floor {fl[f]:.3f} s: {cmp[k] / fl[f]:.2f}x the floor')
+        print(f'memory, fast_semi_hard vs a full scan of the memory '
+              f'({fl["semi_hard_scan"]:.3f} s): '
+              f'{cmp["fast_semi_hard"] / fl["semi_hard_scan"]:.2f}x')
         print(f'in-batch only: {cmp["batch_fast"]:.3f} s vs loop reference '
               f'{cmp["batch_loop"]:.3f} s: '
               f'{cmp["batch_loop"] / cmp["batch_fast"]:.1f}x')
+    if not args.skip_dtype:
+        print('\nPaper-size bank (19 x (29750 + 2975) x 256), 1024 anchors, '
+              'loss + update, by storage dtype (fp32 accumulation):')
+        print('| sampling | dtype | time (s) | bank (MB) | peak (MB) | '
+              'loss | loss - fp32 loss |')
+        print('|---|---|---|---|---|---|---|')
+        cmp['bank_dtype'] = {}
+        for mname, mining in (('whole', None), ('semi-hard', dict(
+                top_ratio=0.1, num_pos=1024, num_neg=2048))):
+            ref = None
+            for dtype in ('float32', 'bfloat16', 'float16'):
+                r = run_forked(bank_dtype_measurement, dtype, args.reps,
+                               args.device, mining)
+                cmp['bank_dtype'][f'{mname} {dtype}'] = r
+                if 'error' in r:
+                    print(f'| {mname} | {dtype} | error {r["error"]} |')
+                    continue
+                ref = r['loss'] if ref is None else ref
+                print(f'| {mname} | {dtype} | {r["time"]:.2f} | '
+                      f'{r["bank_mb"]:.0f} | {r["peak_mb"]:.0f} | '
+                      f'{r["loss"]:.5f} | {r["loss"] - ref:+.2e} |',
+                      flush=True)
     results = {}
     if not args.skip_steps:
         plan = variants(args.arch)

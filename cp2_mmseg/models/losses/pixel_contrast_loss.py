@@ -26,7 +26,8 @@ from torch import Tensor
 from ..utils.grouped_sampling import rank_within_groups
 from ..utils.masked_ops import masked_logsumexp
 from ..utils.memory_contrast import memory_class_lse
-from ..utils.semi_hard_mining import gathered_similarity, mine_memory
+from ..utils.semi_hard_mining import (OwnClassSimilarity,
+                                      gathered_similarity, mine_memory)
 
 
 def resize_labels(seg_label: Tensor, size: Tuple[int, int]) -> Tensor:
@@ -166,7 +167,8 @@ def pixel_contrast_terms(anchors: Tensor,
                          memory: Optional[Tensor] = None,
                          memory_valid: Optional[Tensor] = None,
                          memory_chunk_classes: int = 4,
-                         memory_mining: Optional[dict] = None
+                         memory_mining: Optional[dict] = None,
+                         memory_keep_dtype: Optional[str] = 'float16'
                          ) -> Tuple[Tensor, Tensor]:
     """Per-anchor sums of log-probabilities over positives, and counts.
 
@@ -182,6 +184,9 @@ def pixel_contrast_terms(anchors: Tensor,
             (``top_ratio``, ``num_pos``, ``num_neg``,
             ``num_quantile_samples``, ``strategy``; see :func:`mine_memory`). None
             contrasts with every filled memory slot.
+        memory_keep_dtype (str, optional): Whole-memory contrast: keep the
+            anchor-memory similarities for backward in this dtype
+            ('float16'), or recompute them there (None).
 
     Returns:
         tuple[Tensor, Tensor]: ``sum_{j in P_i} log p_ij`` (A,) and
@@ -207,19 +212,29 @@ def pixel_contrast_terms(anchors: Tensor,
             chunk_classes=memory_chunk_classes,
             **memory_mining)
         entries = memory.flatten(0, 1)
-        neg_sim = gathered_similarity(
-            anchors, entries, mined['neg_idx'], temperature,
-            values=mined['neg_sim'])
-        neg_lse.append(masked_logsumexp(neg_sim, mined['neg_ok'], dim=1))
-        pos_sims.append(
-            gathered_similarity(
+        if 'neg_pool' in mined:  # pooled semi-hard: compact index spaces
+            neg_sim = gathered_similarity(
+                anchors, entries[mined['neg_pool']], mined['neg_local'],
+                temperature, values=mined['neg_sim'])
+            pos_sim = OwnClassSimilarity.apply(anchors, memory,
+                                               anchor_labels,
+                                               mined['pos_slot'],
+                                               temperature, mined['pos_sim'])
+        else:
+            neg_sim = gathered_similarity(
+                anchors, entries, mined['neg_idx'], temperature,
+                values=mined['neg_sim'])
+            pos_sim = gathered_similarity(
                 anchors, entries, mined['pos_idx'], temperature,
-                values=mined['pos_sim']))
+                values=mined['pos_sim'])
+        neg_lse.append(masked_logsumexp(neg_sim, mined['neg_ok'], dim=1))
+        pos_sims.append(pos_sim)
         pos_masks.append(mined['pos_ok'])
     elif memory is not None:
-        class_lse, own_sim = memory_class_lse(anchors, memory, memory_valid,
-                                              anchor_labels, temperature,
-                                              memory_chunk_classes)
+        class_lse, own_sim = memory_class_lse(
+            anchors, memory, memory_valid, anchor_labels, temperature,
+            memory_chunk_classes,
+            getattr(torch, memory_keep_dtype) if memory_keep_dtype else None)
         other = torch.ones_like(class_lse, dtype=torch.bool)
         other[torch.arange(num_a, device=anchors.device), anchor_labels] = 0
         neg_lse.append(masked_logsumexp(class_lse, other, dim=1))
@@ -252,6 +267,13 @@ class PixelContrastLoss(nn.Module):
         loss_weight (float): lambda. Defaults to 0.1.
         ignore_index (int): Ignored label. Defaults to 255.
         max_samples (int): Anchor budget. Defaults to 1024.
+        memory_keep_dtype (str, optional): Contrast with the whole memory:
+            the similarities of the forward pass are kept for backward in
+            this dtype ('float16': 2 bytes per anchor x memory entry, e.g.
+            0.39 GB for 1024 anchors x 19 x 10000 entries) instead of
+            recomputing the anchor x memory product; None recomputes (one
+            more product, peak memory of one class chunk). Defaults to
+            'float16'.
         sample_budget (str): ``'per_process'`` (official): every process
             samples up to ``max_samples`` anchors from its own images, so
             the same config takes N times more anchors on N GPUs.
@@ -299,6 +321,7 @@ class PixelContrastLoss(nn.Module):
                  warmup_iters: int = 0,
                  memory_chunk_classes: int = 4,
                  memory_mining: Optional[dict] = None,
+                 memory_keep_dtype: Optional[str] = 'float16',
                  sample_budget: str = 'per_process',
                  loss_name: str = 'loss_contrast') -> None:
         super().__init__()
@@ -329,6 +352,7 @@ class PixelContrastLoss(nn.Module):
         self.warmup_iters = warmup_iters
         self.memory_chunk_classes = memory_chunk_classes
         self.memory_mining = dict(memory_mining) if memory_mining else None
+        self.memory_keep_dtype = memory_keep_dtype
         self._loss_name = loss_name
         if memory_bank is not None and not isinstance(memory_bank, nn.Module):
             memory_bank = MODELS.build(memory_bank)
@@ -415,7 +439,8 @@ class PixelContrastLoss(nn.Module):
             memory=memory,
             memory_valid=valid,
             memory_chunk_classes=self.memory_chunk_classes,
-            memory_mining=self.memory_mining)
+            memory_mining=self.memory_mining,
+            memory_keep_dtype=self.memory_keep_dtype)
         has_pos = count > 0
         if not has_pos.any():
             return feats.sum() * 0.

@@ -1,13 +1,16 @@
 # Copyright (c) cp2-mmseg contributors. All rights reserved.
-"""Anchor-vs-memory similarities without storing the similarity matrix.
+"""Anchor-vs-memory similarities without a float32 similarity matrix.
 
 For A anchors against a class-major memory (C, T, D), the contrast loss only
 needs, per anchor, the log-sum-exp of its similarities to every class and the
 similarities to its own class. :class:`MemoryClassLSE` computes both in class
-chunks and recomputes the chunk in backward, so peak memory is
-O(A * chunk * T) instead of O(A * C * T).
+chunks. The unavoidable work is one similarity product in forward and one
+gradient product in backward; the similarities are kept for backward in half
+precision (``keep_dtype``, 2 bytes per anchor-entry pair instead of a third
+product), or recomputed there (``keep_dtype=None``: peak memory
+O(A * chunk * T) only, one more product).
 """
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -18,58 +21,109 @@ def _chunk_bounds(num_classes: int, chunk: int):
         yield start, min(start + chunk, num_classes)
 
 
+def _chunk_sims(scaled: Tensor, memory: Tensor, c0: int, c1: int,
+                out: Tensor, shift: float) -> Tensor:
+    """(A, c1 - c0, T) ``scaled . m - shift`` for the classes c0..c1: one
+    GEMM written into ``out`` (a reused buffer, no fresh allocation)."""
+    num_t, dim = memory.shape[1:]
+    mem = memory[c0:c1].reshape(-1, dim)
+    if mem.dtype != scaled.dtype:
+        mem = mem.to(scaled.dtype)
+    view = out[:, :mem.shape[0]]
+    torch.addmm(scaled.new_tensor(-shift), scaled, mem.t(), out=view)
+    return view.view(scaled.shape[0], c1 - c0, num_t)
+
+
 class MemoryClassLSE(torch.autograd.Function):
     """``(anchors, memory, valid, labels, tau) -> (class_lse, own_sim)``.
 
     ``class_lse[i, c] = logsumexp_t {a_i . m_ct / tau : valid[c, t]}``
     (``-inf`` for an empty class) and ``own_sim[i, t] = a_i . m_{y_i t}/tau``.
     Gradients flow to ``anchors`` only (the memory is a detached buffer).
+
+    Unit vectors give ``s <= 1 / tau``, so the log-sum-exp is shifted by
+    ``1 / tau`` inside the GEMM (no max pass; exact unless ``2 / tau >
+    80``, where the max is taken as usual).
     """
 
     @staticmethod
     def forward(ctx, anchors: Tensor, memory: Tensor, valid: Tensor,
-                labels: Tensor, tau: float,
-                chunk_classes: int) -> Tuple[Tensor, Tensor]:
+                labels: Tensor, tau: float, chunk_classes: int,
+                keep_dtype: Optional[torch.dtype]) -> Tuple[Tensor, Tensor]:
         num_a = anchors.shape[0]
         num_c, num_t, _ = memory.shape
+        scaled = anchors / tau  # 1/tau folded into the (small) anchors
+        fixed_shift = 2.0 / tau <= 80.0
+        shift = 1.0 / tau if fixed_shift else 0.0
         class_lse = anchors.new_full((num_a, num_c), float('-inf'))
         own_sim = anchors.new_zeros((num_a, num_t))
+        kept = None if keep_dtype is None else anchors.new_empty(
+            (num_a, num_c, num_t), dtype=keep_dtype)
+        buf = anchors.new_empty((num_a, min(chunk_classes, num_c) * num_t))
+        all_valid = bool(valid.all())
         for c0, c1 in _chunk_bounds(num_c, chunk_classes):
-            sim = torch.einsum('ad,ctd->act', anchors,
-                               memory[c0:c1].to(anchors.dtype)) / tau
-            sim_masked = sim.masked_fill(~valid[c0:c1].unsqueeze(0),
-                                         float('-inf'))
-            class_lse[:, c0:c1] = torch.logsumexp(sim_masked, dim=2)
-            in_chunk = (labels >= c0) & (labels < c1)
-            idx = in_chunk.nonzero(as_tuple=True)[0]
-            if idx.numel():
-                own_sim[idx] = sim[idx, labels[idx] - c0]
-        ctx.save_for_backward(anchors, memory, valid, labels, class_lse)
+            sim = _chunk_sims(scaled, memory, c0, c1, buf, shift)
+            if kept is not None:
+                kept[:, c0:c1].copy_(sim)
+            rows = ((labels >= c0) & (labels < c1)).nonzero(as_tuple=True)[0]
+            if rows.numel():
+                own_sim[rows] = sim[rows, labels[rows] - c0] + shift
+            if not all_valid:
+                sim.masked_fill_(~valid[c0:c1].unsqueeze(0), float('-inf'))
+            if fixed_shift:
+                class_lse[:, c0:c1] = sim.exp_().sum(2).log_() + shift
+            else:
+                class_lse[:, c0:c1] = torch.logsumexp(sim, dim=2)
+        ctx.save_for_backward(anchors, memory, valid, labels, class_lse,
+                              kept if kept is not None else
+                              anchors.new_empty(0))
         ctx.tau = tau
+        ctx.shift = shift
         ctx.chunk_classes = chunk_classes
+        ctx.keep = kept is not None
+        ctx.all_valid = all_valid
         return class_lse, own_sim
 
     @staticmethod
     def backward(ctx, grad_lse: Tensor, grad_own: Tensor):
-        anchors, memory, valid, labels, class_lse = ctx.saved_tensors
-        tau = ctx.tau
+        anchors, memory, valid, labels, class_lse, kept = ctx.saved_tensors
+        tau, shift = ctx.tau, ctx.shift
+        num_a = anchors.shape[0]
+        num_c, num_t, dim = memory.shape
         grad_anchors = torch.zeros_like(anchors)
-        num_c = memory.shape[0]
-        # a class with no valid entry has lse = -inf and no gradient
-        safe_lse = torch.where(
-            torch.isfinite(class_lse), class_lse, torch.zeros_like(class_lse))
+        scaled = None if ctx.keep else anchors / tau
+        # softmax weight x upstream gradient in one exponent when the
+        # gradient is >= 0 (the contrast loss's): exp(s - lse + log g)
+        finite = torch.isfinite(class_lse)
+        offset = torch.where(finite, class_lse - shift,
+                             torch.zeros_like(class_lse))
+        log_weight = (grad_lse >= 0).all()
+        if log_weight:
+            offset = offset - torch.log(grad_lse)  # g = 0: +inf -> weight 0
+        offset = offset.masked_fill(~finite, float('inf'))
+        buf = anchors.new_empty(
+            (num_a, min(ctx.chunk_classes, num_c) * num_t))
         for c0, c1 in _chunk_bounds(num_c, ctx.chunk_classes):
-            mem = memory[c0:c1].to(anchors.dtype)
-            sim = torch.einsum('ad,ctd->act', anchors, mem) / tau
-            prob = torch.exp(sim - safe_lse[:, c0:c1, None])
-            prob = prob * valid[c0:c1].unsqueeze(0)
-            grad_sim = prob * grad_lse[:, c0:c1, None]
-            in_chunk = (labels >= c0) & (labels < c1)
-            idx = in_chunk.nonzero(as_tuple=True)[0]
-            if idx.numel():
-                grad_sim[idx, labels[idx] - c0] += grad_own[idx]
-            grad_anchors += torch.einsum('act,ctd->ad', grad_sim, mem) / tau
-        return grad_anchors, None, None, None, None, None
+            n = (c1 - c0) * num_t
+            prob = buf[:, :n].view(num_a, c1 - c0, num_t)
+            if ctx.keep:  # reads the half-precision copy, writes fp32
+                torch.sub(kept[:, c0:c1], offset[:, c0:c1, None], out=prob)
+            else:
+                _chunk_sims(scaled, memory, c0, c1, buf, shift)
+                prob.sub_(offset[:, c0:c1, None])
+            prob.exp_()
+            if not ctx.all_valid:
+                prob.mul_(valid[c0:c1].unsqueeze(0))
+            if not log_weight:
+                prob.mul_(grad_lse[:, c0:c1, None])
+            rows = ((labels >= c0) & (labels < c1)).nonzero(as_tuple=True)[0]
+            if rows.numel():
+                prob[rows, labels[rows] - c0] += grad_own[rows]
+            mem = memory[c0:c1].reshape(-1, dim)
+            if mem.dtype != anchors.dtype:
+                mem = mem.to(anchors.dtype)
+            grad_anchors.addmm_(buf[:, :n], mem)
+        return grad_anchors / tau, None, None, None, None, None, None
 
 
 def memory_class_lse(anchors: Tensor,
@@ -77,7 +131,9 @@ def memory_class_lse(anchors: Tensor,
                      valid: Tensor,
                      labels: Tensor,
                      tau: float,
-                     chunk_classes: int = 4) -> Tuple[Tensor, Tensor]:
+                     chunk_classes: int = 4,
+                     keep_dtype: Optional[torch.dtype] = torch.float16
+                     ) -> Tuple[Tensor, Tensor]:
     """Functional form of :class:`MemoryClassLSE`.
 
     Args:
@@ -87,9 +143,16 @@ def memory_class_lse(anchors: Tensor,
         labels (Tensor): (A,) long class of each anchor.
         tau (float): Temperature.
         chunk_classes (int): Classes per chunk. Defaults to 4.
+        keep_dtype (torch.dtype, optional): Keep the similarities for
+            backward in this dtype (float16: |a . m / tau| <= 1 / tau fits,
+            with ~1e-3 relative error; float64 anchors keep float64); None
+            recomputes them (one more product, less memory). Defaults to
+            torch.float16.
 
     Returns:
         tuple[Tensor, Tensor]: ``class_lse`` (A, C) and ``own_sim`` (A, T).
     """
+    if keep_dtype is not None and anchors.dtype == torch.float64:
+        keep_dtype = torch.float64  # float64 callers (tests) stay exact
     return MemoryClassLSE.apply(anchors, memory, valid, labels, tau,
-                                max(1, int(chunk_classes)))
+                                max(1, int(chunk_classes)), keep_dtype)

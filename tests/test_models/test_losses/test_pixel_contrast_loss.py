@@ -389,3 +389,28 @@ def test_sample_budget_two_gloo_processes(tmp_path, budget):
         assert n == [12, 24] and sum(n) == one.last_num_anchors
     else:
         assert n == [40, 40]
+
+
+@pytest.mark.parametrize('all_valid', [True, False])
+def test_kept_half_similarities_match_recomputation(all_valid):
+    """Whole-memory contrast: keeping the forward similarities in float16
+    for backward gives the recomputed (float32) loss and gradient."""
+    torch.manual_seed(3)
+    anchors = rand_unit(64, 16)
+    labels = torch.randint(0, 5, (64, ))
+    memory = rand_unit(5, 40, 16)
+    valid = torch.ones(5, 40, dtype=torch.bool) if all_valid else \
+        torch.rand(5, 40) > 0.3
+    out = {}
+    for keep in ('float16', None):
+        a = anchors.clone().requires_grad_()
+        total, count = pixel_contrast_terms(
+            a, labels, 0.07, use_batch=False, memory=memory,
+            memory_valid=valid, memory_chunk_classes=2,
+            memory_keep_dtype=keep)
+        loss = final(total, count, 0.07, 0.07)
+        loss.backward()
+        out[keep] = (loss.detach(), a.grad)
+    assert torch.allclose(out['float16'][0], out[None][0], rtol=1e-6)
+    assert torch.allclose(out['float16'][1], out[None][1], rtol=2e-2,
+                          atol=1e-4)

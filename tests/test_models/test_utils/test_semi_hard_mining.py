@@ -16,14 +16,18 @@ def setup(seed=0, num_c=3, num_t=40, dim=6, num_a=10):
     return anchors, labels, memory, valid
 
 
-def test_selection_is_semi_hard_uniform_and_valid():
+@pytest.mark.parametrize('pool', [None, 100.0])
+def test_selection_is_semi_hard_uniform_and_valid(pool):
+    """Full scan (pool None) and a pool holding the whole memory: exactly
+    the top 25 % nearest negatives / farthest positives are eligible."""
     anchors, labels, memory, valid = setup()
     flat = memory.flatten(0, 1)
     flat_lbl = torch.arange(3).repeat_interleave(40)
     flat_ok = valid.flatten()
     pos_idx, pos_ok, neg_idx, neg_ok = semi_hard_sample(
         anchors, labels, memory, valid, top_ratio=0.25, num_pos=4,
-        num_neg=8, chunk_classes=2, num_quantile_samples=10**6)
+        num_neg=8, chunk_classes=2, num_quantile_samples=10**6,
+        negative_pool=pool)
     sims = anchors @ flat.t()
     for i in range(len(anchors)):
         neg = (flat_lbl != labels[i]) & flat_ok
@@ -106,3 +110,59 @@ def test_unknown_strategy_is_named():
     anchors, labels, memory, valid = setup()
     with pytest.raises(ValueError, match='hardes'):
         semi_hard_sample(anchors, labels, memory, valid, strategy='hardes')
+
+
+def test_pooled_negatives_are_a_uniform_sample_of_the_semi_hard_set():
+    """A pool of 2 x num_neg / top_ratio entries (160 of 1200): over many
+    steps every semi-hard negative of the anchor is drawn about equally
+    often, and entries far from the top 10 % almost never."""
+    torch.manual_seed(0)
+    memory = F.normalize(torch.randn(3, 400, 8), dim=-1)
+    valid = torch.ones(3, 400, dtype=torch.bool)
+    anchor = F.normalize(torch.randn(1, 8), dim=1)
+    label = torch.tensor([0])
+    flat = memory.flatten(0, 1)
+    other = torch.arange(1200) >= 400
+    sims = (anchor @ flat.t())[0]
+    rank = torch.full((1200, ), 10**6)
+    order = sims.masked_fill(~other, -2).argsort(descending=True)
+    rank[order] = torch.arange(1200)
+    hits = torch.zeros(1200)
+    for _ in range(300):
+        _, _, neg_idx, neg_ok = semi_hard_sample(
+            anchor, label, memory, valid, top_ratio=0.1, num_pos=4,
+            num_neg=8, negative_pool=2.0)
+        assert neg_ok.all() and other[neg_idx[0]].all()
+        hits[neg_idx[0]] += 1
+    core = rank < 64  # well inside the top 80 (10 % of 800)
+    assert hits[core].min() >= 10 and hits[core].max() <= 60
+    assert hits[rank >= 120].sum() <= 0.01 * hits.sum()
+
+
+@pytest.mark.parametrize('pool', [1.0, None])
+def test_pooled_and_scan_gradients_equal_autograd(pool):
+    """The dense backward of the pooled negatives and the per-class
+    backward of the positives give plain autograd's gradient for the same
+    selection."""
+    from cp2_mmseg.models.utils.masked_ops import masked_logsumexp
+    from cp2_mmseg.models.utils.semi_hard_mining import mine_memory
+    anchors, labels, memory, valid = setup(num_a=12)
+    mining = dict(top_ratio=0.3, num_pos=5, num_neg=9, negative_pool=pool)
+    a = anchors.double().requires_grad_()
+    torch.manual_seed(5)
+    total, count = pixel_contrast_terms(a, labels, 0.2, False,
+                                        memory.double(), valid,
+                                        memory_mining=mining)
+    (total.sum() / count.sum()).backward()
+    torch.manual_seed(5)
+    mined = mine_memory(anchors.double(), labels, memory.double(), valid,
+                        **mining)
+    b = anchors.double().requires_grad_()
+    flat = memory.double().flatten(0, 1)
+    neg = torch.einsum('ad,akd->ak', b, flat[mined['neg_idx']]) / 0.2
+    pos = torch.einsum('ad,akd->ak', b, flat[mined['pos_idx']]) / 0.2
+    lse = masked_logsumexp(neg, mined['neg_ok'], dim=1)
+    ref_total = (F.logsigmoid(pos - lse[:, None]) * mined['pos_ok']).sum(1)
+    (ref_total.sum() / mined['pos_ok'].sum()).backward()
+    assert torch.allclose(total, ref_total.detach(), atol=1e-9)
+    assert torch.allclose(a.grad, b.grad, atol=1e-9)
