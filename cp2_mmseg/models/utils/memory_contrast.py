@@ -22,16 +22,22 @@ def _chunk_bounds(num_classes: int, chunk: int):
 
 
 def _chunk_sims(scaled: Tensor, memory: Tensor, c0: int, c1: int,
-                out: Tensor, shift: float) -> Tensor:
-    """(A, c1 - c0, T) ``scaled . m - shift`` for the classes c0..c1: one
-    GEMM written into ``out`` (a reused buffer, no fresh allocation)."""
+                out: Tensor) -> Tensor:
+    """(A, c1 - c0, T) ``scaled . m`` for the classes c0..c1: one GEMM
+    written into ``out`` (a reused buffer, no fresh allocation)."""
     num_t, dim = memory.shape[1:]
     mem = memory[c0:c1].reshape(-1, dim)
     if mem.dtype != scaled.dtype:
         mem = mem.to(scaled.dtype)
     view = out[:, :mem.shape[0]]
-    torch.addmm(scaled.new_tensor(-shift), scaled, mem.t(), out=view)
+    torch.mm(scaled, mem.t(), out=view)
     return view.view(scaled.shape[0], c1 - c0, num_t)
+
+
+#: below this ``1 / tau`` the log-sum-exp needs no max shift: unit vectors
+#: give ``|s| <= 1 / tau``, and ``exp(60)`` times any memory size stays far
+#: from float32's range
+NO_SHIFT_MAX_INV_TAU = 60.0
 
 
 class MemoryClassLSE(torch.autograd.Function):
@@ -41,9 +47,10 @@ class MemoryClassLSE(torch.autograd.Function):
     (``-inf`` for an empty class) and ``own_sim[i, t] = a_i . m_{y_i t}/tau``.
     Gradients flow to ``anchors`` only (the memory is a detached buffer).
 
-    Unit vectors give ``s <= 1 / tau``, so the log-sum-exp is shifted by
-    ``1 / tau`` inside the GEMM (no max pass; exact unless ``2 / tau >
-    80``, where the max is taken as usual).
+    Per class chunk, forward: one GEMM into a reused buffer, the half copy
+    for backward, ``exp`` and a sum (``|s| <= 1 / tau`` for unit vectors,
+    so no max pass while ``1 / tau <= 60``); backward: the half copy read
+    back, ``s - lse + log g`` and ``exp`` in place, one GEMM.
     """
 
     @staticmethod
@@ -53,8 +60,7 @@ class MemoryClassLSE(torch.autograd.Function):
         num_a = anchors.shape[0]
         num_c, num_t, _ = memory.shape
         scaled = anchors / tau  # 1/tau folded into the (small) anchors
-        fixed_shift = 2.0 / tau <= 80.0
-        shift = 1.0 / tau if fixed_shift else 0.0
+        plain_exp = 1.0 / tau <= NO_SHIFT_MAX_INV_TAU
         class_lse = anchors.new_full((num_a, num_c), float('-inf'))
         own_sim = anchors.new_zeros((num_a, num_t))
         kept = None if keep_dtype is None else anchors.new_empty(
@@ -62,23 +68,22 @@ class MemoryClassLSE(torch.autograd.Function):
         buf = anchors.new_empty((num_a, min(chunk_classes, num_c) * num_t))
         all_valid = bool(valid.all())
         for c0, c1 in _chunk_bounds(num_c, chunk_classes):
-            sim = _chunk_sims(scaled, memory, c0, c1, buf, shift)
+            sim = _chunk_sims(scaled, memory, c0, c1, buf)
             if kept is not None:
                 kept[:, c0:c1].copy_(sim)
             rows = ((labels >= c0) & (labels < c1)).nonzero(as_tuple=True)[0]
             if rows.numel():
-                own_sim[rows] = sim[rows, labels[rows] - c0] + shift
+                own_sim[rows] = sim[rows, labels[rows] - c0]
             if not all_valid:
                 sim.masked_fill_(~valid[c0:c1].unsqueeze(0), float('-inf'))
-            if fixed_shift:
-                class_lse[:, c0:c1] = sim.exp_().sum(2).log_() + shift
+            if plain_exp:
+                class_lse[:, c0:c1] = sim.exp_().sum(2).log_()
             else:
                 class_lse[:, c0:c1] = torch.logsumexp(sim, dim=2)
         ctx.save_for_backward(anchors, memory, valid, labels, class_lse,
                               kept if kept is not None else
                               anchors.new_empty(0))
         ctx.tau = tau
-        ctx.shift = shift
         ctx.chunk_classes = chunk_classes
         ctx.keep = kept is not None
         ctx.all_valid = all_valid
@@ -87,7 +92,7 @@ class MemoryClassLSE(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_lse: Tensor, grad_own: Tensor):
         anchors, memory, valid, labels, class_lse, kept = ctx.saved_tensors
-        tau, shift = ctx.tau, ctx.shift
+        tau = ctx.tau
         num_a = anchors.shape[0]
         num_c, num_t, dim = memory.shape
         grad_anchors = torch.zeros_like(anchors)
@@ -95,9 +100,8 @@ class MemoryClassLSE(torch.autograd.Function):
         # softmax weight x upstream gradient in one exponent when the
         # gradient is >= 0 (the contrast loss's): exp(s - lse + log g)
         finite = torch.isfinite(class_lse)
-        offset = torch.where(finite, class_lse - shift,
-                             torch.zeros_like(class_lse))
-        log_weight = (grad_lse >= 0).all()
+        offset = torch.where(finite, class_lse, torch.zeros_like(class_lse))
+        log_weight = bool((grad_lse >= 0).all())
         if log_weight:
             offset = offset - torch.log(grad_lse)  # g = 0: +inf -> weight 0
         offset = offset.masked_fill(~finite, float('inf'))
@@ -106,12 +110,11 @@ class MemoryClassLSE(torch.autograd.Function):
         for c0, c1 in _chunk_bounds(num_c, ctx.chunk_classes):
             n = (c1 - c0) * num_t
             prob = buf[:, :n].view(num_a, c1 - c0, num_t)
-            if ctx.keep:  # reads the half-precision copy, writes fp32
-                torch.sub(kept[:, c0:c1], offset[:, c0:c1, None], out=prob)
+            if ctx.keep:
+                prob.copy_(kept[:, c0:c1])
             else:
-                _chunk_sims(scaled, memory, c0, c1, buf, shift)
-                prob.sub_(offset[:, c0:c1, None])
-            prob.exp_()
+                _chunk_sims(scaled, memory, c0, c1, buf)
+            prob.sub_(offset[:, c0:c1, None]).exp_()
             if not ctx.all_valid:
                 prob.mul_(valid[c0:c1].unsqueeze(0))
             if not log_weight:
