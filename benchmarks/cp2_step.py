@@ -108,7 +108,7 @@ def measure(cfg_path, scope, batch, steps, device='cpu', amp=False):
             samples.append(DataSample())
         else:
             samples.append(BaseDataElement(paste_masks=m))
-    times, opt_times = [], []
+    times, opt_times, outside, splits = [], [], [], []
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     for i in range(steps + 1):
@@ -130,11 +130,20 @@ def measure(cfg_path, scope, batch, steps, device='cpu', amp=False):
         if i:
             times.append(time.perf_counter() - t0)
             opt_times.append(time.perf_counter() - t1)
+            if hasattr(model, 'encode'):  # CP2: the encoders alone, paired
+                split = encoder_split(model, data, 0, device, amp)
+                outside.append(times[-1] - opt_times[-1] -
+                               split['query_fwd_bwd'] - split['key_fwd'])
+                splits.append(split)
     out = dict(time=statistics.median(times), peak_mb=peak_mb(device),
                optim_step=statistics.median(opt_times),
                finite=bool(torch.isfinite(total)), encoder_gmacs=gmacs)
-    if hasattr(model, 'encode'):  # CP2: what the two encoders cost alone
-        out.update(encoder_split(model, data, steps, device, amp))
+    if splits:
+        out.update(
+            query_fwd_bwd=statistics.median(
+                x['query_fwd_bwd'] for x in splits),
+            key_fwd=statistics.median(x['key_fwd'] for x in splits),
+            outside=statistics.median(outside))
     return out
 
 
@@ -151,6 +160,8 @@ def encoder_split(model, data, steps, device='cpu', amp=False):
     im_q, im_k = data['inputs'][0], data['inputs'][1]
     enc, key = [], []
     for i in range(steps + 1):
+        if steps == 0:  # one timed run (the caller pairs it with a step)
+            i = 1
         sync(device)
         t0 = time.perf_counter()
         with torch.autocast(torch.device(device).type, torch.float16,
@@ -219,7 +230,9 @@ def main():
         q = statistics.median(r['query_fwd_bwd'] for r in cp2)
         k = statistics.median(r['key_fwd'] for r in cp2)
         o = statistics.median(r['optim_step'] for r in cp2)
-        rest = step - q - k - o
+        # median of the per-step differences (each step timed right
+        # before its encoders: robust to a machine whose speed drifts)
+        rest = statistics.median(r['outside'] for r in cp2)
         print(f'\nCP2 step split: step {step:.3f} s = query encoder fwd+bwd '
               f'{q:.3f} s + key encoder fwd {k:.3f} s + optimiser step '
               f'{o:.3f} s (any model pays it) + CP2 outside the encoders '

@@ -168,7 +168,7 @@ def pixel_contrast_terms(anchors: Tensor,
                          memory_valid: Optional[Tensor] = None,
                          memory_chunk_classes: int = 4,
                          memory_mining: Optional[dict] = None,
-                         memory_keep_dtype: Optional[str] = 'float16'
+                         memory_keep_dtype: Optional[str] = None
                          ) -> Tuple[Tensor, Tensor]:
     """Per-anchor sums of log-probabilities over positives, and counts.
 
@@ -186,7 +186,7 @@ def pixel_contrast_terms(anchors: Tensor,
             contrasts with every filled memory slot.
         memory_keep_dtype (str, optional): Whole-memory contrast: keep the
             anchor-memory similarities for backward in this dtype
-            ('float16'), or recompute them there (None).
+            ('float16'), or recompute them there (None, default).
 
     Returns:
         tuple[Tensor, Tensor]: ``sum_{j in P_i} log p_ij`` (A,) and
@@ -272,8 +272,10 @@ class PixelContrastLoss(nn.Module):
             this dtype ('float16': 2 bytes per anchor x memory entry, e.g.
             0.39 GB for 1024 anchors x 19 x 10000 entries) instead of
             recomputing the anchor x memory product; None recomputes (one
-            more product, peak memory of one class chunk). Defaults to
-            'float16'.
+            more product, peak memory of one class chunk). On the CPU we
+            measured recomputing faster (the two half-precision copies
+            cost more than the product); on a GPU 'float16' should win
+            (not measured). Defaults to None.
         sample_budget (str): ``'per_process'`` (official): every process
             samples up to ``max_samples`` anchors from its own images, so
             the same config takes N times more anchors on N GPUs.
@@ -321,7 +323,7 @@ class PixelContrastLoss(nn.Module):
                  warmup_iters: int = 0,
                  memory_chunk_classes: int = 4,
                  memory_mining: Optional[dict] = None,
-                 memory_keep_dtype: Optional[str] = 'float16',
+                 memory_keep_dtype: Optional[str] = None,
                  sample_budget: str = 'per_process',
                  loss_name: str = 'loss_contrast') -> None:
         super().__init__()
