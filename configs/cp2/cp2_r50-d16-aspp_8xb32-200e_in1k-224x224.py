@@ -26,4 +26,3 @@ default_hooks = dict(
     visualization=dict(type='SegVisualizationHook', draw=False))
 # lr 0.015 is for a total batch of 256; `--auto-scale-lr` style scaling:
 auto_scale_lr = dict(base_batch_size=256, enable=False)
-find_unused_parameters = True  # decode_head.conv_seg is not used

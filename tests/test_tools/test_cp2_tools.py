@@ -57,3 +57,17 @@ def test_cp2_train_resume_convert(tmp_path):
     key = next(k for k in sd if k.startswith('backbone.conv1'))
     src = [k for k in sd4 if k.endswith(key)]
     assert src and torch.equal(sd[key], sd4[src[0]])
+
+
+def test_cp2_dist_train_two_gloo_processes(tmp_path):
+    """tools/dist_train.sh with 2 CPU processes: DDP with the unused
+    conv_seg (find_unused_parameters in every CP2 config), shuffle BN, the
+    all-rank enqueue (2 ranks x 2 keys per step) and checkpointing."""
+    data = write_camvid(str(tmp_path / 'camvid'), size=(72, 96))
+    work = str(tmp_path / 'work')
+    out = run(['bash', 'tools/dist_train.sh', CFG, '2', '--work-dir', work] +
+              _opts(data, 2), env_extra=dict(PORT='29533'), timeout=600)
+    assert 'Iter(train) [2/2]' in out
+    sd = torch.load(osp.join(work, 'iter_2.pth'), map_location='cpu',
+                    weights_only=False)['state_dict']
+    assert int(sd['queue_ptr']) == (2 * 2 * 2) % 8

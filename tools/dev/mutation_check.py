@@ -170,6 +170,11 @@ MUTATIONS: List[Mutation] = [
       "norm_cfg = dict(type='SyncBN', requires_grad=True)",
       'pretraining configs with SyncBN: shuffle BN a no-op (the old bug)',
       (T_CP2 + '::test_cp2_pretraining_configs_use_plain_bn', )),
+    M('cp2-config-ddp-unused', CP2_BASE_CFG,
+      'find_unused_parameters = True', 'find_unused_parameters = False',
+      'DDP waits for the unused conv_seg (multi-process CP2 fails)',
+      ('tests/test_tools/test_cp2_tools.py::test_cp2_dist_train_two_gloo_'
+       'processes', )),
     M('pc-config-context-tau', PC_CONTEXT_CFG,
       'loss_contrast = dict(temperature=0.07, base_temperature=0.07)',
       'loss_contrast = dict(temperature=0.1, base_temperature=0.07)',

@@ -39,3 +39,6 @@ model = dict(
     dense_temperature=1.0,
     dense_weight=0.2,
     dense_softmax_over='query')
+# the ASPP head's conv_seg is not used in pretraining (official: the same,
+# with find_unused_parameters=True): DDP must not wait for its gradient
+find_unused_parameters = True
