@@ -1,12 +1,16 @@
 # Copyright (c) cp2-mmseg contributors. All rights reserved.
 """Auxiliary labels for "Looking beyond single images" (Zhang et al.,
-NeurIPS 2021): clustering and label-quality scores (work in progress: the
-generation tool, data pipeline, loss and configs are not built yet)."""
+NeurIPS 2021): extraction, clustering, generation and label-quality scores
+(work in progress: the data pipeline, loss and configs are not built
+yet)."""
+from .extractor import FeatureExtractor, features_at, file_sha256
+from .generate import generate_aux_labels
 from .kmeans import (assign, global_subsample, kmeans, kmeans_pp,
                      outlier_threshold)
 from .quality import aux_label_scores, contingency
 
 __all__ = [
+    'FeatureExtractor', 'features_at', 'file_sha256', 'generate_aux_labels',
     'assign', 'global_subsample', 'kmeans', 'kmeans_pp', 'outlier_threshold',
     'aux_label_scores', 'contingency'
 ]

@@ -41,6 +41,10 @@ LC_SEG = 'cp2_mmseg/models/segmentors/label_contrast_encoder_decoder.py'
 JITTER = 'cp2_mmseg/models/utils/photometric_jitter.py'
 CONVERT = 'cp2_mmseg/models/utils/cp2_checkpoint.py'
 BACKBONE = 'cp2_mmseg/models/utils/pretrained_backbone.py'
+KMEANS = 'cp2_mmseg/aux_labels/kmeans.py'
+QUALITY = 'cp2_mmseg/aux_labels/quality.py'
+T_KMEANS = 'tests/test_aux_labels/test_kmeans.py'
+T_QUALITY = 'tests/test_aux_labels/test_quality.py'
 CP2_BASE_CFG = 'configs/_base_/models/cp2_r50-d16-aspp.py'
 PC_CONTEXT_CFG = 'configs/_base_/pixel_contrast/pascal_context.py'
 
@@ -295,6 +299,28 @@ MUTATIONS: List[Mutation] = [
     M('spc-proj-order', LC_MIXIN, 'project_after_resize: bool = True,',
       'project_after_resize: bool = False,',
       'project then resize (not the official order)', (T_LCED, )),
+    # ------------------------------------------------- auxiliary labels
+    M('aux-kmeans-local-seeding', KMEANS,
+      '    idx = torch.randperm(total, generator=generator)[:num].sort()[0]',
+      '    idx = torch.randperm(total, generator=generator)[:num].sort()[0]'
+      '[:max(1, num // dist.get_world_size())]',
+      'k-means++ seeds depend on the number of processes', (T_KMEANS, )),
+    M('aux-kmeans-no-allreduce', KMEANS,
+      '        _all_sum(sums), _all_sum(counts), _all_sum(inertia)',
+      '        _all_sum(inertia)',
+      'centroids from this rank only', (T_KMEANS, )),
+    M('aux-outlier-share', KMEANS,
+      '    n_out = torch.floor(counts.double() * ratio).long()',
+      '    n_out = torch.ceil(counts.double() * ratio).long() + 1',
+      'outlier filter removes more than the configured share',
+      (T_KMEANS, )),
+    M('aux-fnr-a', QUALITY, 'n * (m_c[None] - n) / rest[:, None]',
+      'n * m_c[None] / rest[:, None]',
+      'anchor-averaged FNR counts the anchor class wrongly', (T_QUALITY, )),
+    M('aux-cross-image', QUALITY,
+      'tp_x = float((n**2).sum() - np.asarray(sq_table).sum())',
+      'tp_x = float((n**2).sum())',
+      'cross-image positives include within-image pairs', (T_QUALITY, )),
     # ---------------------------------------------------------- conversion
     M('convert-keep-head-extras', CONVERT,
       '            if sub.startswith(HEAD_KEYS):',

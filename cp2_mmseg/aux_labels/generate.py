@@ -1,0 +1,196 @@
+# Copyright (c) cp2-mmseg contributors. All rights reserved.
+"""Auxiliary labels for a data set from a frozen feature extractor.
+
+Pass 1 samples ``samples_per_image`` L2-normalised feature vectors of every
+image (seeded per image index) and fits one K-means codebook on all of
+them; the outlier threshold is the ``1 - outlier_ratio`` quantile of the
+sample's distances to their centroids (globally or per cluster). Pass 2
+bilinearly resizes each image's features to 1 / ``label_stride`` of the
+image, assigns every position to its nearest centroid, marks outliers
+``ignore_index``, nearest-upsamples to the image size and writes
+``<stem>.png`` (uint8; uint16 with ignore 65535 when K > 254).
+``mode='pred'`` uses a segmentor's predicted classes (K = C) and marks the
+``outlier_ratio`` least confident pixels (max softmax) ignore.
+
+Writes ``meta.json`` (extractor config, checkpoint and its SHA-256, mode,
+layer, K, outlier rule and thresholds, seed, sample size, inertia, label
+counts), ``centroids.npy`` and ``preview.png`` (image | auxiliary labels |
+ground truth for a few images).
+"""
+import json
+import os
+import os.path as osp
+from typing import Dict, Optional
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.utils import ProgressBar
+
+from .extractor import FeatureExtractor, features_at, file_sha256
+from .kmeans import assign, kmeans, outlier_threshold
+
+
+def _palette(n: int) -> np.ndarray:
+    rng = np.random.default_rng(12345)
+    pal = rng.integers(40, 255, (max(n, 1), 3), dtype=np.uint8)
+    return pal
+
+
+def _colour(label: np.ndarray, ignore: int, pal: np.ndarray) -> np.ndarray:
+    out = np.zeros(label.shape + (3, ), np.uint8)
+    ok = (label != ignore) & (label < len(pal))
+    out[ok] = pal[label[ok]]
+    return out
+
+
+def _image_tensor(item: dict) -> torch.Tensor:
+    img = item['img']
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    return torch.from_numpy(np.ascontiguousarray(img.transpose(2, 0, 1)))
+
+
+def generate_aux_labels(extractor: FeatureExtractor,
+                        dataset,
+                        out_dir: str,
+                        k: Optional[int] = None,
+                        outlier_ratio: float = 0.05,
+                        outlier_scope: str = 'global',
+                        samples_per_image: int = 256,
+                        label_stride: int = 4,
+                        seed: int = 0,
+                        n_init: int = 3,
+                        max_iter: int = 100,
+                        img_suffix: Optional[str] = None,
+                        num_preview: int = 4) -> Dict:
+    """Write one auxiliary label PNG per image of ``dataset``.
+
+    Args:
+        extractor (FeatureExtractor): The frozen model.
+        dataset: An mmseg data set whose pipeline loads the image
+            (``LoadImageFromFile``; with ``LoadAnnotations`` the preview
+            shows the ground truth).
+        out_dir (str): Output folder.
+        k (int, optional): Clusters; ``'pred'`` mode uses the classes.
+        outlier_ratio (float): Share of pixels marked ignore (paper: 5 %).
+        outlier_scope (str): 'global' or 'per_cluster'.
+        samples_per_image (int): Feature vectors sampled per image for
+            the fit.
+        label_stride (int): Labels are assigned at 1 / label_stride of the
+            image and nearest-upsampled. Defaults to 4.
+        seed (int): Seed of the sampling and of K-means.
+        n_init (int): K-means restarts.
+        max_iter (int): K-means iterations per restart.
+        img_suffix (str, optional): Stripped from image names (see
+            :class:`LoadAuxLabel`).
+        num_preview (int): Images in ``preview.png``.
+
+    Returns:
+        dict: The metadata written to ``meta.json``.
+    """
+    from ..datasets.transforms import LoadAuxLabel
+    pred = extractor.mode == 'pred'
+    if pred:
+        k = extractor.num_classes
+    if not k or k < 1:
+        raise ValueError(f'generate_aux_labels: k must be >= 1, got {k}')
+    os.makedirs(out_dir, exist_ok=True)
+    ignore = 255 if k <= 254 else 65535
+    namer = LoadAuxLabel(out_dir, img_suffix=img_suffix)
+
+    def features(i):
+        item = dataset[i]
+        x = extractor.preprocess([_image_tensor(item)])
+        return item, extractor(x)
+
+    # pass 1: the fit sample
+    samples = []
+    bar = ProgressBar(len(dataset))
+    for i in range(len(dataset)):
+        _, f = features(i)
+        g = torch.Generator().manual_seed(seed * 1000003 + i)
+        if pred:
+            conf = F.softmax(f.float(), dim=1).max(1)[0].flatten()
+            idx = torch.randperm(conf.numel(), generator=g)
+            samples.append(conf[idx[:samples_per_image]])
+        else:
+            f = F.normalize(f.float(), dim=1)[0].flatten(1).t()  # (hw, D)
+            idx = torch.randperm(f.shape[0], generator=g)
+            samples.append(f[idx[:samples_per_image]])
+        bar.update()
+    sample = torch.cat(samples)
+    meta = dict(extractor_config=extractor.config,
+                checkpoint=extractor.checkpoint,
+                checkpoint_sha256=file_sha256(extractor.checkpoint)
+                if extractor.checkpoint else None,
+                mode=extractor.mode, layer=extractor.layer, k=int(k),
+                ignore_index=ignore, outlier_ratio=outlier_ratio,
+                outlier_scope=outlier_scope, seed=seed,
+                samples_per_image=samples_per_image,
+                label_stride=label_stride, fit_sample=int(sample.shape[0]),
+                images=len(dataset))
+    if pred:
+        n_out = int(outlier_ratio * sample.numel())
+        conf_thr = float(sample.sort()[0][n_out]) if n_out else -1.
+        meta['confidence_threshold'] = conf_thr
+    else:
+        km = kmeans(sample, k, n_init=n_init, max_iter=max_iter, seed=seed)
+        centroids = km['centroids']
+        labels, dists = assign(sample, centroids)
+        thr = outlier_threshold(dists, labels, k, outlier_ratio,
+                                outlier_scope)
+        meta.update(inertia=km['inertia'], kmeans_iters=km['n_iter'],
+                    thresholds=[float(t) for t in thr])
+        np.save(osp.join(out_dir, 'centroids.npy'), centroids.numpy())
+    # pass 2: one label map per image
+    counts = np.zeros(k + 1, np.int64)  # last: ignore
+    preview = []
+    pal = _palette(max(k, 256))
+    bar = ProgressBar(len(dataset))
+    for i in range(len(dataset)):
+        item, f = features(i)
+        h, w = item['img'].shape[:2]
+        if pred:
+            prob = F.softmax(f.float(), dim=1)[0, :, :h, :w]
+            conf, lab = prob.max(0)
+            lab[conf < meta['confidence_threshold']] = ignore
+        else:
+            in_h, in_w = extractor.last_input_size  # padded input
+            size = (max(1, in_h // label_stride), max(1, in_w // label_stride))
+            g = features_at(f, size)[0]
+            flat = g.flatten(1).t()
+            lab, d = assign(flat, centroids)
+            lab[d.double() > thr[lab]] = ignore
+            lab = lab.reshape(size)
+            lab = F.interpolate(lab[None, None].float(), size=(in_h, in_w),
+                                mode='nearest')[0, 0].long()[:h, :w]
+        label = lab.numpy().astype(np.uint8 if ignore == 255 else np.uint16)
+        path = namer.aux_path(item['img_path'])
+        cv2.imwrite(path, label)
+        valid = label != ignore
+        counts[:k] += np.bincount(label[valid].ravel().astype(np.int64),
+                                  minlength=k)[:k]
+        counts[k] += int((~valid).sum())
+        if len(preview) < num_preview:
+            row = [item['img'][..., :3] if item['img'].ndim == 3 else
+                   np.repeat(item['img'][..., None], 3, 2),
+                   _colour(label, ignore, pal)]
+            gt = item.get('gt_seg_map')
+            if gt is not None:
+                row.append(_colour(gt, 255, pal[::-1].copy()))
+            preview.append(np.concatenate(row, axis=1))
+        bar.update()
+    meta['label_counts'] = counts[:k].tolist()
+    meta['ignored_pixels'] = int(counts[k])
+    meta['ignored_share'] = float(counts[k] / max(counts.sum(), 1))
+    if preview:
+        width = max(p.shape[1] for p in preview)
+        preview = [np.pad(p, ((0, 0), (0, width - p.shape[1]), (0, 0)))
+                   for p in preview]
+        cv2.imwrite(osp.join(out_dir, 'preview.png'),
+                    np.concatenate(preview, axis=0))
+    with open(osp.join(out_dir, 'meta.json'), 'w') as fh:
+        json.dump(meta, fh, indent=1)
+    return meta

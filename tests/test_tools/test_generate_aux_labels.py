@@ -1,0 +1,104 @@
+"""tools/generate_aux_labels.py on a tiny CamVid with a tiny segmentor as
+the extractor (feat and pred modes), then tools/eval_aux_labels.py on its
+output; the same seed gives the same labels."""
+import json
+import os
+import os.path as osp
+import subprocess
+
+import cv2
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+
+import cp2_mmseg  # noqa: F401
+
+from ..conftest import PYTHON, REPO, write_camvid
+
+DATA_CFG = osp.join(REPO, 'configs/deeplabv3/deeplabv3_r50-d8_4xb4-20k_camvid-360x480.py')
+BN = dict(type='BN', requires_grad=True)
+EXTRACTOR = dict(
+    default_scope='mmseg',
+    custom_imports=dict(imports=['cp2_mmseg'], allow_failed_imports=False),
+    model=dict(
+        type='EncoderDecoder',
+        data_preprocessor=dict(
+            type='SegDataPreProcessor', mean=[123.675, 116.28, 103.53],
+            std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
+        backbone=dict(type='ResNetV1c', depth=18, base_channels=8,
+                      out_indices=(0, 1, 2, 3), strides=(1, 2, 1, 1),
+                      dilations=(1, 1, 2, 4), norm_cfg=BN),
+        decode_head=dict(type='ASPPHead', in_channels=64, in_index=3,
+                         channels=16, dilations=(1, 2), num_classes=11,
+                         norm_cfg=BN),
+        train_cfg=dict(), test_cfg=dict(mode='whole')))
+
+
+def _extractor(tmp_path):
+    cfg = Config(EXTRACTOR)
+    path = str(tmp_path / 'extractor.py')
+    cfg.dump(path)
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    ckpt = str(tmp_path / 'extractor.pth')
+    torch.save(dict(state_dict=model.state_dict()), ckpt)
+    return path, ckpt
+
+
+def test_generate_then_eval(tmp_path):
+    root = write_camvid(str(tmp_path / 'camvid'), size=(48, 64))
+    cfg, ckpt = _extractor(tmp_path)
+    out = str(tmp_path / 'aux')
+    cmd = [PYTHON, 'tools/generate_aux_labels.py', DATA_CFG, cfg, out,
+           '--checkpoint', ckpt, '--k', '4', '--splits', 'train', 'val',
+           '--cfg-options', f'train_dataloader.dataset.data_root={root}',
+           f'val_dataloader.dataset.data_root={root}']
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    meta = json.load(open(osp.join(out, 'meta.json')))
+    assert meta['images'] == 6 and meta['k'] == 4 and meta['mode'] == 'feat'
+    assert len(meta['checkpoint_sha256']) == 64
+    assert np.load(osp.join(out, 'centroids.npy')).shape == (4, 16)
+    assert osp.isfile(osp.join(out, 'preview.png'))
+    for split in ('train', 'val'):
+        for name in os.listdir(osp.join(root, split)):
+            lab = cv2.imread(osp.join(out, name), cv2.IMREAD_UNCHANGED)
+            assert lab.shape == (48, 64) and lab.dtype == np.uint8
+            assert set(np.unique(lab).tolist()) <= set(range(4)) | {255}
+    assert 0 < meta['ignored_share'] < 0.25
+    assert sum(meta['label_counts']) > 0
+    proc = subprocess.run(
+        [PYTHON, 'tools/eval_aux_labels.py', DATA_CFG, out, '--out',
+         str(tmp_path / 's.json'), '--cfg-options',
+         f'train_dataloader.dataset.data_root={root}'],
+        cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    scores = json.load(open(str(tmp_path / 's.json')))['scores']
+    assert 0 <= scores['aux/q'] <= 1 and 0 < scores['aux/coverage'] <= 1
+
+
+def test_same_seed_same_labels_and_pred_mode(tmp_path):
+    from mmengine.registry import DATASETS
+    from cp2_mmseg.aux_labels import FeatureExtractor, generate_aux_labels
+    root = write_camvid(str(tmp_path / 'camvid'), size=(48, 64))
+    cfg, ckpt = _extractor(tmp_path)
+    init_default_scope('mmseg')
+    ds = DATASETS.build(dict(
+        type='CamVidDataset', data_root=root,
+        data_prefix=dict(img_path='train', seg_map_path='trainannot'),
+        pipeline=[dict(type='LoadImageFromFile'),
+                  dict(type='LoadAnnotations')]))
+    ext = FeatureExtractor(cfg, ckpt, mode='feat')
+    maps = []
+    for run in range(2):
+        out = str(tmp_path / f'run{run}')
+        generate_aux_labels(ext, ds, out, k=3, seed=7, n_init=1)
+        maps.append([cv2.imread(osp.join(out, n), cv2.IMREAD_UNCHANGED)
+                     for n in sorted(os.listdir(osp.join(root, 'train')))])
+    assert all(np.array_equal(a, b) for a, b in zip(*maps))
+    meta = generate_aux_labels(FeatureExtractor(cfg, ckpt, mode='pred'), ds,
+                               str(tmp_path / 'pred'), outlier_ratio=0.1)
+    assert meta['k'] == 11 and 0.05 < meta['ignored_share'] < 0.2

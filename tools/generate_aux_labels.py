@@ -1,0 +1,98 @@
+# Copyright (c) cp2-mmseg contributors. All rights reserved.
+"""Auxiliary labels for every image of a data set from a feature extractor
+("Looking beyond single images", Zhang et al., NeurIPS 2021).
+
+    python tools/generate_aux_labels.py DATA_CONFIG EXTRACTOR_CONFIG OUT_DIR
+        [--checkpoint CKPT] [--mode feat|pred|backbone|embed] [--layer -1]
+        [--k K] [--outlier-ratio 0.05] [--outlier-scope global|per_cluster]
+        [--splits train val] [--samples-per-image 256] [--label-stride 4]
+        [--seed 0] [--no-gt] [--img-suffix SUFFIX] [--cfg-options ...]
+
+DATA_CONFIG gives the images (its ``<split>_dataloader`` data sets, all
+listed splits clustered together); EXTRACTOR_CONFIG + CKPT the frozen
+model: an mmseg segmentor (e.g. trained on the few labelled images),
+our CP2 or label-efficient checkpoints, or an mmpretrain MoCo v2 /
+classification model (``--mode backbone``). Writes ``OUT_DIR/<stem>.png``
+per image, ``meta.json``, ``centroids.npy`` and ``preview.png``. Score the
+result with ``tools/eval_aux_labels.py``.
+"""
+import argparse
+import sys
+import time
+
+from mmengine.config import Config, DictAction
+from mmengine.registry import init_default_scope
+
+import cp2_mmseg  # noqa: F401
+from cp2_mmseg.aux_labels import FeatureExtractor, generate_aux_labels
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('data_config')
+    parser.add_argument('extractor_config')
+    parser.add_argument('out_dir')
+    parser.add_argument('--checkpoint', default=None)
+    parser.add_argument('--mode', default='feat',
+                        choices=['feat', 'pred', 'backbone', 'embed'])
+    parser.add_argument('--layer', type=int, default=-1)
+    parser.add_argument('--k', type=int, default=None,
+                        help='clusters (default: the data set classes)')
+    parser.add_argument('--outlier-ratio', type=float, default=0.05)
+    parser.add_argument('--outlier-scope', default='global',
+                        choices=['global', 'per_cluster'])
+    parser.add_argument('--splits', nargs='+', default=['train'])
+    parser.add_argument('--samples-per-image', type=int, default=256)
+    parser.add_argument('--label-stride', type=int, default=4)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--n-init', type=int, default=3)
+    parser.add_argument('--no-gt', action='store_true',
+                        help='unlabelled images: do not load annotations')
+    parser.add_argument('--img-suffix', default=None)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='overrides of DATA_CONFIG')
+    return parser.parse_args()
+
+
+def build_images(cfg: Config, splits, with_gt: bool):
+    from mmengine.dataset import ConcatDataset
+    from mmseg.registry import DATASETS
+    sets = []
+    for split in splits:
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader:
+            sys.exit(f'error: {cfg.filename} has no {split}_dataloader')
+        ds = dict(loader['dataset'])
+        while 'dataset' in ds and ds.get('type') != 'ConcatDataset':
+            ds = dict(ds['dataset'])
+        ds['pipeline'] = [dict(type='LoadImageFromFile')] + (
+            [dict(type='LoadAnnotations')] if with_gt else [])
+        sets.append(DATASETS.build(ds))
+    return sets[0] if len(sets) == 1 else ConcatDataset(sets)
+
+
+def main() -> None:
+    args = parse_args()
+    data_cfg = Config.fromfile(args.data_config)
+    if args.cfg_options:
+        data_cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(data_cfg.get('default_scope', 'mmseg'))
+    dataset = build_images(data_cfg, args.splits, not args.no_gt)
+    k = args.k or len(dataset.metainfo.get('classes', ()))
+    extractor = FeatureExtractor(args.extractor_config, args.checkpoint,
+                                 args.mode, args.layer)
+    start = time.perf_counter()
+    meta = generate_aux_labels(
+        extractor, dataset, args.out_dir, k=k,
+        outlier_ratio=args.outlier_ratio, outlier_scope=args.outlier_scope,
+        samples_per_image=args.samples_per_image,
+        label_stride=args.label_stride, seed=args.seed, n_init=args.n_init,
+        img_suffix=args.img_suffix)
+    secs = time.perf_counter() - start
+    print(f'\n{meta["images"]} images -> {args.out_dir} (K = {meta["k"]}, '
+          f'{100 * meta["ignored_share"]:.1f} % ignored) in {secs:.1f} s; '
+          'see meta.json and preview.png')
+
+
+if __name__ == '__main__':
+    main()
