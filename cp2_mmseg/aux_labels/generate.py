@@ -2,8 +2,8 @@
 """Auxiliary labels for a data set from a frozen feature extractor.
 
 Pass 1 samples ``samples_per_image`` L2-normalised feature vectors of every
-image (seeded per image index) and fits one K-means codebook on all of
-them; the outlier threshold is the ``1 - outlier_ratio`` quantile of the
+image (seeded per image index), at the resolution the labels are assigned
+at, and fits one K-means codebook on all of them; the outlier threshold is the ``1 - outlier_ratio`` quantile of the
 sample's distances to their centroids (globally or per cluster). Pass 2
 bilinearly resizes each image's features to 1 / ``label_stride`` of the
 image, assigns every position to its nearest centroid, marks outliers
@@ -115,8 +115,10 @@ def generate_aux_labels(extractor: FeatureExtractor,
             conf = F.softmax(f.float(), dim=1).max(1)[0].flatten()
             idx = torch.randperm(conf.numel(), generator=g)
             samples.append(conf[idx[:samples_per_image]])
-        else:
-            f = F.normalize(f.float(), dim=1)[0].flatten(1).t()  # (hw, D)
+        else:  # at the resolution labels are assigned at (1/label_stride)
+            in_h, in_w = extractor.last_input_size
+            size = (max(1, in_h // label_stride), max(1, in_w // label_stride))
+            f = features_at(f, size)[0].flatten(1).t()  # (hw, D)
             idx = torch.randperm(f.shape[0], generator=g)
             samples.append(f[idx[:samples_per_image]])
         bar.update()
