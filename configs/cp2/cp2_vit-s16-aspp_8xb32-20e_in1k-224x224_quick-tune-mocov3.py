@@ -11,29 +11,15 @@
 # wd 0.01). Convert with tools/model_converters/cp2_to_mmseg.py (it detects
 # the ViT and checks against the ViT fine-tuning config), then fine-tune
 # with ./deeplabv3_vit-s16-cp2_4xb4-40k_voc12aug-512x512.py.
-_base_ = ['./cp2_r50-d16-aspp_8xb32-20e_in1k-224x224_quick-tune.py']
+_base_ = [
+    './cp2_r50-d16-aspp_8xb32-20e_in1k-224x224_quick-tune.py',
+    '../_base_/models/vit-s16_cp2.py'
+]
 model = dict(
     backbone=dict(
+        _base_.vit_s16,
         _delete_=True,
-        type='VisionTransformer',
-        img_size=(224, 224),
-        patch_size=16,
-        in_channels=3,
-        embed_dims=384,
-        num_layers=12,
-        num_heads=12,
-        mlp_ratio=4,
-        out_indices=(11, ),
-        qkv_bias=True,
-        drop_rate=0.0,
-        attn_drop_rate=0.0,
-        drop_path_rate=0.0,
-        with_cls_token=True,
-        output_cls_token=False,
-        final_norm=True,
-        norm_cfg=dict(type='LN', eps=1e-6),
-        act_cfg=dict(type='GELU'),
-        interpolate_mode='bicubic'),
+        num_heads=12),
     decode_head=dict(in_channels=384, in_index=0),
     backbone_checkpoint='checkpoints/vit-s-300ep.pth.tar',
     backbone_checkpoint_family='mocov3')

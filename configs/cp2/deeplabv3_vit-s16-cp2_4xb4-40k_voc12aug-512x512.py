@@ -12,29 +12,17 @@
 # The paper does not give its ViT fine-tuning recipe: the optimiser below
 # (AdamW lr 6e-5, wd 0.01, 1500 warm-up iterations, poly) is mmseg's ViT
 # recipe, our choice; data, crop and the 40k schedule are the R50 protocol.
-_base_ = ['./deeplabv3_r50-d16-cp2_4xb4-40k_voc12aug-512x512.py']
+_base_ = [
+    './deeplabv3_r50-d16-cp2_4xb4-40k_voc12aug-512x512.py',
+    '../_base_/models/vit-s16_cp2.py'
+]
 model = dict(
     backbone=dict(
+        _base_.vit_s16,
         _delete_=True,
-        type='VisionTransformer',
         img_size=(512, 512),
-        patch_size=16,
-        in_channels=3,
-        embed_dims=384,
-        num_layers=12,
         num_heads=12,
-        mlp_ratio=4,
-        out_indices=(11, ),
-        qkv_bias=True,
-        drop_rate=0.0,
-        attn_drop_rate=0.0,
-        drop_path_rate=0.1,
-        with_cls_token=True,
-        output_cls_token=False,
-        final_norm=True,
-        norm_cfg=dict(type='LN', eps=1e-6),
-        act_cfg=dict(type='GELU'),
-        interpolate_mode='bicubic'),
+        drop_path_rate=0.1),
     decode_head=dict(in_channels=384, in_index=0))
 optim_wrapper = dict(
     _delete_=True,

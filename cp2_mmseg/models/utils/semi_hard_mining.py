@@ -179,6 +179,22 @@ def mine_memory(anchors: Tensor,
                 neg_sim=best_sim)
 
 
+def _class_groups(labels: Tensor, num_classes: int) -> tuple:
+    """Anchors grouped by class for a padded (C, max_n, ...) layout.
+
+    Returns:
+        tuple: ``order`` (anchors sorted by class, stable), their classes
+        ``lbl``, their ``rank`` within the class, and ``max_n``, the
+        largest class count.
+    """
+    order = torch.argsort(labels, stable=True)
+    counts = torch.bincount(labels, minlength=num_classes)
+    starts = torch.cumsum(counts, 0) - counts
+    lbl = labels[order]
+    rank = torch.arange(labels.numel(), device=labels.device) - starts[lbl]
+    return order, lbl, rank, int(counts.max())
+
+
 def own_class_similarities(anchors: Tensor, labels: Tensor,
                            memory: Tensor) -> Tensor:
     """``own[i, t] = a_i . m_{y_i, t}`` for all T slots of each anchor's
@@ -195,13 +211,9 @@ def own_class_similarities(anchors: Tensor, labels: Tensor,
     """
     num_a, dim = anchors.shape
     num_c = memory.shape[0]
-    order = torch.argsort(labels, stable=True)
-    counts = torch.bincount(labels, minlength=num_c)
-    starts = torch.cumsum(counts, 0) - counts
-    lbl = labels[order]
-    rank = torch.arange(num_a, device=anchors.device) - starts[lbl]
+    order, lbl, rank, max_n = _class_groups(labels, num_c)
     # all classes, absent ones as zero rows: no copy of the memory
-    padded = anchors.new_zeros((num_c, int(counts.max()), dim))
+    padded = anchors.new_zeros((num_c, max_n, dim))
     padded[lbl, rank] = anchors[order]
     mem = memory if memory.dtype == anchors.dtype else memory.to(
         anchors.dtype)
@@ -332,12 +344,8 @@ class OwnClassSimilarity(torch.autograd.Function):
         num_c, num_t, dim = memory.shape
         num_a = grad.shape[0]
         dense = grad.new_zeros((num_a, num_t)).scatter_add_(1, slot, grad)
-        order = torch.argsort(labels, stable=True)
-        counts = torch.bincount(labels, minlength=num_c)
-        starts = torch.cumsum(counts, 0) - counts
-        lbl = labels[order]
-        rank = torch.arange(num_a, device=grad.device) - starts[lbl]
-        padded = grad.new_zeros((num_c, int(counts.max()), num_t))
+        order, lbl, rank, max_n = _class_groups(labels, num_c)
+        padded = grad.new_zeros((num_c, max_n, num_t))
         padded[lbl, rank] = dense[order]
         mem = memory if memory.dtype == grad.dtype else memory.to(grad.dtype)
         out = torch.bmm(padded, mem)  # (C, max_n, D)
