@@ -354,17 +354,17 @@ def _budget_batch():
     return embed, logits, label
 
 
-def _budget_worker(rank, world, init_file, out_dir, budget):
+def _budget_worker(rank, world, init_file, out_dir, budget, max_samples=40):
     import torch.distributed as dist
     dist.init_process_group('gloo', init_method=f'file://{init_file}',
                             rank=rank, world_size=world)
     embed, logits, label = _budget_batch()
-    loss = PixelContrastLoss(max_samples=40, max_views=100, min_pixels=5,
-                             sample_budget=budget)
+    loss = PixelContrastLoss(max_samples=max_samples, max_views=100,
+                             min_pixels=5, sample_budget=budget)
     out = loss(embed[rank:rank + 1], logits[rank:rank + 1],
                label[rank:rank + 1])
     torch.save(dict(n=loss.last_num_anchors, loss=out.detach()),
-               f'{out_dir}/budget_{budget}_{rank}.pth')
+               f'{out_dir}/budget_{budget}_{max_samples}_{rank}.pth')
     dist.destroy_process_group()
 
 
@@ -378,7 +378,7 @@ def test_sample_budget_two_gloo_processes(tmp_path, budget):
     mp.spawn(_budget_worker,
              args=(2, str(tmp_path / 'init'), str(tmp_path), budget),
              nprocs=2)
-    n = [torch.load(str(tmp_path / f'budget_{budget}_{r}.pth'))['n']
+    n = [torch.load(str(tmp_path / f'budget_{budget}_40_{r}.pth'))['n']
          for r in range(2)]
     embed, logits, label = _budget_batch()
     one = PixelContrastLoss(max_samples=40, max_views=100, min_pixels=5,
@@ -414,3 +414,67 @@ def test_kept_half_similarities_match_recomputation(all_valid):
     assert torch.allclose(out['float16'][0], out[None][0], rtol=1e-6)
     assert torch.allclose(out['float16'][1], out[None][1], rtol=2e-2,
                           atol=1e-4)
+
+
+def test_global_budget_smaller_than_the_pairs_two_gloo_processes(tmp_path):
+    """Fewer anchors than (image, class) pairs: one anchor for a random
+    subset of pairs, the budget split over the processes by their pair
+    counts (4 * 2 / 6 -> 1 and 4 * 4 / 6 -> 3): 4 in all, as one process
+    with both images takes."""
+    import torch.multiprocessing as mp
+    mp.spawn(_budget_worker,
+             args=(2, str(tmp_path / 'init'), str(tmp_path), 'global', 4),
+             nprocs=2)
+    n = [torch.load(str(tmp_path / f'budget_global_4_{r}.pth'))['n']
+         for r in range(2)]
+    embed, logits, label = _budget_batch()
+    one = PixelContrastLoss(max_samples=4, max_views=100, min_pixels=5)
+    one(embed, logits, label)
+    assert n == [1, 3] and sum(n) == one.last_num_anchors == 4
+
+
+@pytest.mark.parametrize('tau', [0.1, 0.01])
+@pytest.mark.parametrize('keep', [None, torch.float64])
+def test_memory_class_lse_any_upstream_gradient(tau, keep):
+    """The chunked function equals plain autograd for upstream gradients of
+    both signs (not only the contrast loss's >= 0 ones) and for a tau small
+    enough (1 / tau > 60) to need the max-shifted log-sum-exp."""
+    from cp2_mmseg.models.utils.memory_contrast import memory_class_lse
+    torch.manual_seed(2)
+    anchors = rand_unit(9, 6).double()
+    memory = rand_unit(4, 7, 6).double()
+    valid = torch.rand(4, 7) > 0.3
+    valid[2] = False  # an empty class
+    labels = torch.randint(0, 4, (9, ))
+    w_lse, w_own = torch.randn(9, 4).double(), torch.randn(9, 7).double()
+    a = anchors.clone().requires_grad_()
+    lse, own = memory_class_lse(a, memory, valid, labels, tau, 3, keep)
+    finite = torch.isfinite(lse)
+    ((lse.where(finite, torch.zeros_like(lse)) * w_lse).sum() +
+     (own * w_own).sum()).backward()
+    b = anchors.clone().requires_grad_()
+    sim = torch.einsum('ad,ctd->act', b, memory) / tau
+    ref_lse = sim.masked_fill(~valid[None], float('-inf')).logsumexp(2)
+    ref_own = sim[torch.arange(9), labels]
+    ((ref_lse.where(finite, torch.zeros_like(ref_lse)) * w_lse).sum() +
+     (ref_own * w_own).sum()).backward()
+    assert torch.equal(torch.isfinite(ref_lse), finite)
+    assert torch.allclose(lse[finite], ref_lse[finite], rtol=1e-10)
+    assert torch.allclose(own, ref_own, rtol=1e-10)
+    assert torch.allclose(a.grad, b.grad, rtol=1e-8, atol=1e-10)
+
+
+def test_memory_class_lse_small_tau_float32_stays_finite():
+    """1 / tau = 100: exp(s) overflows float32, so the log-sum-exp must be
+    max-shifted; the float32 result equals a float64 reference."""
+    from cp2_mmseg.models.utils.memory_contrast import memory_class_lse
+    torch.manual_seed(3)
+    anchors, memory = rand_unit(8, 6), rand_unit(3, 5, 6)
+    memory[0, 0] = anchors[0]  # a similarity of exactly 1 / tau
+    valid = torch.ones(3, 5, dtype=torch.bool)
+    labels = torch.randint(0, 3, (8, ))
+    lse, _ = memory_class_lse(anchors, memory, valid, labels, 0.01)
+    ref = (torch.einsum('ad,ctd->act', anchors.double(), memory.double()) /
+           0.01).logsumexp(2)
+    assert torch.isfinite(lse).all()
+    assert torch.allclose(lse.double(), ref, rtol=1e-5, atol=1e-4)
