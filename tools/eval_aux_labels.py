@@ -23,6 +23,7 @@ from mmengine.registry import init_default_scope
 from mmengine.utils import ProgressBar
 
 import cp2_mmseg  # noqa: F401
+from cp2_mmseg.aux_labels import split_dataset_cfg
 
 
 def parse_args():
@@ -44,16 +45,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def dataset_cfg(cfg: Config, split: str) -> dict:
-    loader = cfg.get(f'{split}_dataloader')
-    if not loader:
-        sys.exit(f'error: {cfg.filename} has no {split}_dataloader')
-    ds = loader['dataset']
-    while 'dataset' in ds and ds.get('type') != 'ConcatDataset':
-        ds = ds['dataset']  # RepeatDataset / wrappers
-    return ds
-
-
 def main() -> None:
     args = parse_args()
     if not osp.isdir(args.aux_dir):
@@ -71,7 +62,10 @@ def main() -> None:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     from mmseg.registry import DATASETS, METRICS
-    ds_cfg = dict(dataset_cfg(cfg, args.split))
+    try:
+        ds_cfg = split_dataset_cfg(cfg, args.split)
+    except KeyError as e:
+        sys.exit(f'error: {e.args[0]}')
     ds_cfg['pipeline'] = [
         dict(type='LoadAnnotations'),
         dict(type='LoadAuxLabel', aux_root=args.aux_dir, num_aux=num_aux,

@@ -24,7 +24,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 import cp2_mmseg  # noqa: F401
-from cp2_mmseg.aux_labels import FeatureExtractor, generate_aux_labels
+from cp2_mmseg.aux_labels import (FeatureExtractor, generate_aux_labels,
+                                  split_dataset_cfg)
 
 
 def parse_args():
@@ -59,12 +60,10 @@ def build_images(cfg: Config, splits, with_gt: bool):
     from mmseg.registry import DATASETS
     sets = []
     for split in splits:
-        loader = cfg.get(f'{split}_dataloader')
-        if not loader:
-            sys.exit(f'error: {cfg.filename} has no {split}_dataloader')
-        ds = dict(loader['dataset'])
-        while 'dataset' in ds and ds.get('type') != 'ConcatDataset':
-            ds = dict(ds['dataset'])
+        try:
+            ds = split_dataset_cfg(cfg, split)
+        except KeyError as e:
+            sys.exit(f'error: {e.args[0]}')
         ds['pipeline'] = [dict(type='LoadImageFromFile')] + (
             [dict(type='LoadAnnotations')] if with_gt else [])
         sets.append(DATASETS.build(ds))

@@ -4,13 +4,14 @@ NeurIPS 2021): extraction, clustering, generation and label-quality scores
 (work in progress: the data pipeline, loss and configs are not built
 yet)."""
 from .extractor import FeatureExtractor, features_at, file_sha256
-from .generate import generate_aux_labels
+from .generate import generate_aux_labels, split_dataset_cfg
 from .kmeans import (assign, global_subsample, kmeans, kmeans_pp,
                      outlier_threshold)
 from .quality import aux_label_scores, contingency
 
 __all__ = [
     'FeatureExtractor', 'features_at', 'file_sha256', 'generate_aux_labels',
+    'split_dataset_cfg',
     'assign', 'global_subsample', 'kmeans', 'kmeans_pp', 'outlier_threshold',
     'aux_label_scores', 'contingency'
 ]

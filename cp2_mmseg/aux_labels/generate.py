@@ -32,6 +32,22 @@ from .extractor import FeatureExtractor, features_at, file_sha256
 from .kmeans import assign, kmeans, outlier_threshold
 
 
+def split_dataset_cfg(cfg, split: str) -> dict:
+    """The data set config of a config's ``<split>_dataloader``, through
+    wrappers such as ``RepeatDataset`` (a ``ConcatDataset`` is kept).
+
+    Raises:
+        KeyError: naming the config when it has no such dataloader.
+    """
+    loader = cfg.get(f'{split}_dataloader')
+    if not loader:
+        raise KeyError(f'{cfg.filename} has no {split}_dataloader')
+    ds = dict(loader['dataset'])
+    while 'dataset' in ds and ds.get('type') != 'ConcatDataset':
+        ds = dict(ds['dataset'])
+    return ds
+
+
 def _palette(n: int) -> np.ndarray:
     rng = np.random.default_rng(12345)
     pal = rng.integers(40, 255, (max(n, 1), 3), dtype=np.uint8)

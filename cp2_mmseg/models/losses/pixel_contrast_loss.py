@@ -52,6 +52,23 @@ def check_labels(labels: Tensor, num_classes: int, ignore_index: int,
             f'0..{num_classes - 1} nor ignore_index {ignore_index}')
 
 
+def _pair_counts(labels: Tensor, num_classes: int,
+                 ignore_index: int) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Labelled pixels of (B, N) labels and their (image, class) pairs.
+
+    Returns:
+        tuple: flat pixel indices, their classes, their pair ids
+        ``image * num_classes + class`` and the pixel count of every pair
+        (B * num_classes,).
+    """
+    flat_lbl = labels.reshape(-1)
+    pix = (flat_lbl != ignore_index).nonzero(as_tuple=True)[0]
+    cls = flat_lbl[pix]
+    pair = (pix // labels.shape[1]) * num_classes + cls
+    counts = torch.bincount(pair, minlength=labels.shape[0] * num_classes)
+    return pix, cls, pair, counts
+
+
 def count_pairs(labels: Tensor, num_classes: int, ignore_index: int,
                 min_pixels: int) -> int:
     """(image, class) pairs with more than ``min_pixels`` labelled pixels.
@@ -65,11 +82,7 @@ def count_pairs(labels: Tensor, num_classes: int, ignore_index: int,
     Returns:
         int: The number of pairs :func:`sample_anchors` would sample.
     """
-    flat = labels.reshape(-1)
-    valid = flat != ignore_index
-    img = valid.nonzero(as_tuple=True)[0] // labels.shape[1]
-    pair = img * num_classes + flat[valid]
-    counts = torch.bincount(pair, minlength=labels.shape[0] * num_classes)
+    counts = _pair_counts(labels, num_classes, ignore_index)[3]
     return int((counts > min_pixels).sum())
 
 
@@ -115,16 +128,10 @@ def sample_anchors(embed: Tensor,
         tuple[Tensor, Tensor]: anchors (P * n_view, D) and their labels
         (P * n_view,); both empty when no pair qualifies.
     """
-    bsz, num_pix, dim = embed.shape
+    bsz, _, dim = embed.shape
     min_pixels = max_views if min_pixels is None else min_pixels
-    flat_lbl = labels.reshape(-1)
-    valid = flat_lbl != ignore_index
-    pix = valid.nonzero(as_tuple=True)[0]
-    img = pix // num_pix
-    cls = flat_lbl[pix]
-    pair = img * num_classes + cls
+    pix, cls, pair, counts = _pair_counts(labels, num_classes, ignore_index)
     num_pair_ids = bsz * num_classes
-    counts = torch.bincount(pair, minlength=num_pair_ids)
     chosen = counts > min_pixels
     num_pairs = int(chosen.sum())
     if num_pairs == 0:
