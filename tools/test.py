@@ -12,7 +12,8 @@ from mmengine.config import Config, DictAction
 
 import cp2_mmseg  # noqa: F401  (registers our modules, safe checkpoints)
 from cp2_mmseg.utils import (adapt_cfg_to_device, build_runner,
-                             init_cpu_process_group, load_checkpoint_checked)
+                             init_cpu_process_group, load_checkpoint_checked,
+                             set_transform_options)
 
 
 def parse_args() -> argparse.Namespace:
@@ -43,6 +44,13 @@ def parse_args() -> argparse.Namespace:
         action=DictAction,
         help='override some settings in the used config, the key-value pair '
         'in xxx=yyy format will be merged into config file.')
+    parser.add_argument(
+        '--transform-options',
+        nargs='+',
+        action=DictAction,
+        help='set an option of every data transform of a type, e.g. '
+        'RandomResize.scale="(240,180)" LoadAuxLabel.aux_root=DIR (no '
+        'pipeline indices; an option that matches no transform is an error)')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -89,6 +97,8 @@ def main() -> None:
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.transform_options is not None:
+        set_transform_options(cfg, args.transform_options)
 
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir

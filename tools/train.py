@@ -15,7 +15,7 @@ from mmengine.logging import print_log
 
 import cp2_mmseg  # noqa: F401  (registers our modules, safe checkpoints)
 from cp2_mmseg.utils import (adapt_cfg_to_device, build_runner,
-                             init_cpu_process_group)
+                             init_cpu_process_group, set_transform_options)
 
 
 def parse_args() -> argparse.Namespace:
@@ -44,6 +44,13 @@ def parse_args() -> argparse.Namespace:
         'Note that the quotation marks are necessary and that no white space '
         'is allowed.')
     parser.add_argument(
+        '--transform-options',
+        nargs='+',
+        action=DictAction,
+        help='set an option of every data transform of a type, e.g. '
+        'RandomResize.scale="(240,180)" LoadAuxLabel.aux_root=DIR (no '
+        'pipeline indices; an option that matches no transform is an error)')
+    parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
@@ -64,6 +71,8 @@ def main() -> None:
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.transform_options is not None:
+        set_transform_options(cfg, args.transform_options)
 
     # work_dir priority: CLI > config > ./work_dirs/<config name>
     if args.work_dir is not None:

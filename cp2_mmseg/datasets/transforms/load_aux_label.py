@@ -25,6 +25,8 @@ class LoadAuxLabel(BaseTransform):
 
     - gt_aux_label (np.uint8 / np.uint16, H x W)
     - aux_label_path
+    - seg_fields (``'gt_aux_label'`` appended, so mmseg's ``Resize``,
+      ``RandomCrop`` and ``RandomFlip`` move it with the image)
 
     Args:
         aux_root (str): Folder of the auxiliary label PNGs.
@@ -84,8 +86,16 @@ class LoadAuxLabel(BaseTransform):
                     f'LoadAuxLabel: {path}: value(s) {bad.tolist()} are '
                     f'neither auxiliary labels 0..{self.num_aux - 1} nor '
                     f'the ignore index {self.ignore_index}')
+        img = results.get('img')
+        if img is not None and aux.shape != tuple(img.shape[:2]):
+            raise ValueError(
+                f'LoadAuxLabel: {path} has shape {aux.shape}, its image '
+                f'{results["img_path"]} {results["img"].shape[:2]}')
         results['gt_aux_label'] = aux
         results['aux_label_path'] = path
+        fields = results.setdefault('seg_fields', [])
+        if 'gt_aux_label' not in fields:
+            fields.append('gt_aux_label')
         return results
 
     def __repr__(self) -> str:

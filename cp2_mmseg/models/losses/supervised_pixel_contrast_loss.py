@@ -25,7 +25,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
-from ..utils.masked_ops import masked_logsumexp
+from ..utils.masked_ops import supcon_anchor_terms
 from .pixel_contrast_loss import check_labels, resize_labels
 
 
@@ -59,13 +59,7 @@ def _chunk_terms(anchors: Tensor, feats: Tensor, a_lbl: Tensor, lbl: Tensor,
             lbl.shape[1], device=lbl.device)[None]
         pos = pos & not_self[None]
     neg = ~same & valid & (a_grp[:, :, None] == grp[:, None])
-    lse_neg = masked_logsumexp(sim, neg, dim=2)  # -inf: no negative
-    # -log(e^s / (e^s + e^lse)) = softplus(lse - s); 0 without negatives
-    pair = F.softplus(lse_neg[:, :, None] - sim)
-    pair = torch.where(pos, pair, torch.zeros_like(pair))
-    num_pos = pos.sum(2)
-    has_pos = num_pos > 0
-    per_anchor = pair.sum(2) / num_pos.clamp(min=1)
+    per_anchor, has_pos = supcon_anchor_terms(sim, pos, neg)
     return per_anchor, has_pos
 
 

@@ -1,3 +1,4 @@
+from .aux_contrast_encoder_decoder import AuxContrastEncoderDecoder
 from .label_contrast_encoder_decoder import LabelContrastEncoderDecoder
 
-__all__ = ['LabelContrastEncoderDecoder']
+__all__ = ['AuxContrastEncoderDecoder', 'LabelContrastEncoderDecoder']

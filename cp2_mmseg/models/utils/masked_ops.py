@@ -1,5 +1,8 @@
 # Copyright (c) cp2-mmseg contributors. All rights reserved.
+from typing import Tuple
+
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 
@@ -25,3 +28,31 @@ def masked_logsumexp(x: Tensor, mask: Tensor, dim: int = -1) -> Tensor:
                          torch.zeros_like(filled))
     lse = torch.logsumexp(filled, dim)
     return torch.where(any_valid, lse, torch.full_like(lse, float('-inf')))
+
+
+def supcon_anchor_terms(sim: Tensor, pos: Tensor,
+                        neg: Tensor) -> Tuple[Tensor, Tensor]:
+    """Per-anchor supervised-contrastive terms from masked similarities.
+
+    For anchor p with positives P_p and negatives N_p (masks over the last
+    dimension) and scaled similarities s::
+
+        L_p = mean_{q in P_p} -log( e^{s_pq} / (e^{s_pq} + sum_{n in N_p} e^{s_pn}) )
+
+    computed as ``softplus(logsumexp_{N_p} s - s_pq)`` (0 without negatives).
+
+    Args:
+        sim (Tensor): (..., a, M) similarities divided by the temperature.
+        pos (Tensor): Bool mask of the positives, broadcastable to ``sim``.
+        neg (Tensor): Bool mask of the negatives, broadcastable to ``sim``.
+
+    Returns:
+        tuple[Tensor, Tensor]: (..., a) L_p (0 where there is no positive)
+        and the bool mask of the anchors that have a positive.
+    """
+    lse_neg = masked_logsumexp(sim, neg, dim=-1)  # -inf: no negative
+    pair = F.softplus(lse_neg.unsqueeze(-1) - sim)
+    pos = pos.expand_as(pair)
+    pair = torch.where(pos, pair, torch.zeros_like(pair))
+    num_pos = pos.sum(-1)
+    return pair.sum(-1) / num_pos.clamp(min=1), num_pos > 0

@@ -1,0 +1,3 @@
+from .aux_view_data_preprocessor import AuxViewDataPreProcessor
+
+__all__ = ['AuxViewDataPreProcessor']
