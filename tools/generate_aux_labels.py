@@ -4,7 +4,8 @@
 
     python tools/generate_aux_labels.py DATA_CONFIG EXTRACTOR_CONFIG OUT_DIR
         [--checkpoint CKPT] [--mode feat|pred|backbone|embed] [--layer -1]
-        [--k K] [--outlier-ratio 0.05] [--outlier-scope global|per_cluster]
+        [--k K [K ...]] [--outlier-ratio 0.05 [R ...]]
+        [--outlier-scope global|per_cluster]
         [--splits train val] [--samples-per-image 256] [--label-stride 4]
         [--seed 0] [--no-gt] [--img-suffix SUFFIX] [--cfg-options ...]
 
@@ -13,10 +14,13 @@ listed splits clustered together); EXTRACTOR_CONFIG + CKPT the frozen
 model: an mmseg segmentor (e.g. trained on the few labelled images),
 our CP2 or label-efficient checkpoints, or an mmpretrain MoCo v2 /
 classification model (``--mode backbone``). Writes ``OUT_DIR/<stem>.png``
-per image, ``meta.json``, ``centroids.npy`` and ``preview.png``. Score the
-result with ``tools/eval_aux_labels.py``.
+per image, ``meta.json``, ``centroids.npy`` and ``preview.png``. Several
+``--k`` / ``--outlier-ratio`` values write one folder per setting,
+``OUT_DIR/k<K>_o<share>/``, from one feature extraction. Score the result
+with ``tools/eval_aux_labels.py``.
 """
 import argparse
+import os.path as osp
 import sys
 import time
 
@@ -24,8 +28,8 @@ from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
 import cp2_mmseg  # noqa: F401
-from cp2_mmseg.aux_labels import (FeatureExtractor, generate_aux_labels,
-                                  split_dataset_cfg)
+from cp2_mmseg.aux_labels import (FeatureExtractor, generate_aux_label_sets,
+                                  setting_name, split_dataset_cfg)
 
 
 def parse_args():
@@ -37,9 +41,13 @@ def parse_args():
     parser.add_argument('--mode', default='feat',
                         choices=['feat', 'pred', 'backbone', 'embed'])
     parser.add_argument('--layer', type=int, default=-1)
-    parser.add_argument('--k', type=int, default=None,
-                        help='clusters (default: the data set classes)')
-    parser.add_argument('--outlier-ratio', type=float, default=0.05)
+    parser.add_argument('--k', type=int, nargs='+', default=None,
+                        help='clusters (default: the data set classes); '
+                        'several values: one folder per setting')
+    parser.add_argument('--outlier-ratio', type=float, nargs='+',
+                        default=[0.05],
+                        help='shares of pixels marked ignore; several '
+                        'values: one folder per setting')
     parser.add_argument('--outlier-scope', default='global',
                         choices=['global', 'per_cluster'])
     parser.add_argument('--splits', nargs='+', default=['train'])
@@ -77,20 +85,26 @@ def main() -> None:
         data_cfg.merge_from_dict(args.cfg_options)
     init_default_scope(data_cfg.get('default_scope', 'mmseg'))
     dataset = build_images(data_cfg, args.splits, not args.no_gt)
-    k = args.k or len(dataset.metainfo.get('classes', ()))
+    ks = args.k or [len(dataset.metainfo.get('classes', ()))]
     extractor = FeatureExtractor(args.extractor_config, args.checkpoint,
                                  args.mode, args.layer)
+    n_k = 1 if args.mode == 'pred' else len(set(ks))
+    several = n_k * len(args.outlier_ratio) > 1
     start = time.perf_counter()
-    meta = generate_aux_labels(
-        extractor, dataset, args.out_dir, k=k,
-        outlier_ratio=args.outlier_ratio, outlier_scope=args.outlier_scope,
+    metas = generate_aux_label_sets(
+        extractor, dataset, args.out_dir, ks=ks,
+        outlier_ratios=args.outlier_ratio, outlier_scope=args.outlier_scope,
         samples_per_image=args.samples_per_image,
         label_stride=args.label_stride, seed=args.seed, n_init=args.n_init,
-        img_suffix=args.img_suffix)
+        img_suffix=args.img_suffix, subdirs=several)
     secs = time.perf_counter() - start
-    print(f'\n{meta["images"]} images -> {args.out_dir} (K = {meta["k"]}, '
-          f'{100 * meta["ignored_share"]:.1f} % ignored) in {secs:.1f} s; '
-          'see meta.json and preview.png')
+    print(f'\n{metas[0]["images"]} images in {secs:.1f} s:')
+    for meta in metas:
+        where = osp.join(args.out_dir, setting_name(
+            meta['k'], meta['outlier_ratio'])) if several else args.out_dir
+        print(f'  {where}: K = {meta["k"]}, '
+              f'{100 * meta["ignored_share"]:.1f} % ignored')
+    print('see meta.json and preview.png in each folder')
 
 
 if __name__ == '__main__':

@@ -20,7 +20,7 @@ ground truth for a few images).
 import json
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -74,23 +74,67 @@ def generate_aux_labels(extractor: FeatureExtractor,
                         k: Optional[int] = None,
                         outlier_ratio: float = 0.05,
                         outlier_scope: str = 'global',
-                        samples_per_image: int = 256,
-                        label_stride: int = 4,
-                        seed: int = 0,
-                        n_init: int = 3,
-                        max_iter: int = 100,
-                        img_suffix: Optional[str] = None,
-                        num_preview: int = 4) -> Dict:
+                        **kwargs) -> Dict:
     """Write one auxiliary label PNG per image of ``dataset``.
+
+    One setting of :func:`generate_aux_label_sets`, written into
+    ``out_dir`` itself.
+
+    Args:
+        extractor (FeatureExtractor): The frozen model.
+        dataset: An mmseg data set whose pipeline loads the image.
+        out_dir (str): Output folder.
+        k (int, optional): Clusters; ``'pred'`` mode uses the classes.
+        outlier_ratio (float): Share of pixels marked ignore (paper: 5 %).
+        outlier_scope (str): 'global' or 'per_cluster'.
+        **kwargs: The other arguments of :func:`generate_aux_label_sets`.
+
+    Returns:
+        dict: The metadata written to ``meta.json``.
+    """
+    metas = generate_aux_label_sets(
+        extractor, dataset, out_dir, ks=[k], outlier_ratios=[outlier_ratio],
+        outlier_scope=outlier_scope, subdirs=False, **kwargs)
+    return metas[0]
+
+
+def setting_name(k: int, outlier_ratio: float) -> str:
+    """Folder of one (K, outlier share) setting, e.g. ``k32_o0.05``."""
+    return f'k{k}_o{outlier_ratio:g}'
+
+
+def generate_aux_label_sets(extractor: FeatureExtractor,
+                            dataset,
+                            out_root: str,
+                            ks: Sequence[Optional[int]],
+                            outlier_ratios: Sequence[float] = (0.05, ),
+                            outlier_scope: str = 'global',
+                            samples_per_image: int = 256,
+                            label_stride: int = 4,
+                            seed: int = 0,
+                            n_init: int = 3,
+                            max_iter: int = 100,
+                            img_suffix: Optional[str] = None,
+                            num_preview: int = 4,
+                            subdirs: bool = True) -> List[Dict]:
+    """Auxiliary labels for several (K, outlier share) settings at once.
+
+    The features of every image are computed twice in all (fit sample,
+    then assignment), however many settings: each K gets its own K-means
+    fit on the shared sample, each (K, share) its own threshold, and pass 2
+    assigns every image's features to every codebook. Settings are written
+    to ``out_root/k<K>_o<share>/`` (:func:`setting_name`), or to
+    ``out_root`` itself for a single setting with ``subdirs=False``.
 
     Args:
         extractor (FeatureExtractor): The frozen model.
         dataset: An mmseg data set whose pipeline loads the image
             (``LoadImageFromFile``; with ``LoadAnnotations`` the preview
             shows the ground truth).
-        out_dir (str): Output folder.
-        k (int, optional): Clusters; ``'pred'`` mode uses the classes.
-        outlier_ratio (float): Share of pixels marked ignore (paper: 5 %).
+        out_root (str): Output folder.
+        ks (list[int]): Cluster counts; ``'pred'`` mode uses the classes.
+        outlier_ratios (list[float]): Shares of pixels marked ignore
+            (paper: 5 %).
         outlier_scope (str): 'global' or 'per_cluster'.
         samples_per_image (int): Feature vectors sampled per image for
             the fit.
@@ -102,19 +146,23 @@ def generate_aux_labels(extractor: FeatureExtractor,
         img_suffix (str, optional): Stripped from image names (see
             :class:`LoadAuxLabel`).
         num_preview (int): Images in ``preview.png``.
+        subdirs (bool): One folder per setting (see above).
 
     Returns:
-        dict: The metadata written to ``meta.json``.
+        list[dict]: The metadata written to each ``meta.json``.
     """
     from ..datasets.transforms import LoadAuxLabel
     pred = extractor.mode == 'pred'
     if pred:
-        k = extractor.num_classes
-    if not k or k < 1:
-        raise ValueError(f'generate_aux_labels: k must be >= 1, got {k}')
-    os.makedirs(out_dir, exist_ok=True)
-    ignore = 255 if k <= 254 else 65535
-    namer = LoadAuxLabel(out_dir, img_suffix=img_suffix)
+        ks = [extractor.num_classes]
+    ks = sorted(set(ks))
+    for k in ks:
+        if not k or k < 1:
+            raise ValueError(f'generate_aux_labels: k must be >= 1, got {k}')
+    settings = [(k, r) for k in ks for r in outlier_ratios]
+    if not subdirs and len(settings) != 1:
+        raise ValueError('subdirs=False needs exactly one setting, got '
+                         f'{settings}')
 
     def features(i):
         item = dataset[i]
@@ -139,76 +187,102 @@ def generate_aux_labels(extractor: FeatureExtractor,
             samples.append(f[idx[:samples_per_image]])
         bar.update()
     sample = torch.cat(samples)
-    meta = dict(extractor_config=extractor.config,
-                checkpoint=extractor.checkpoint,
-                checkpoint_sha256=file_sha256(extractor.checkpoint)
-                if extractor.checkpoint else None,
-                mode=extractor.mode, layer=extractor.layer, k=int(k),
-                ignore_index=ignore, outlier_ratio=outlier_ratio,
-                outlier_scope=outlier_scope, seed=seed,
-                samples_per_image=samples_per_image,
-                label_stride=label_stride, fit_sample=int(sample.shape[0]),
-                images=len(dataset))
-    if pred:
-        n_out = int(outlier_ratio * sample.numel())
-        conf_thr = float(sample.sort()[0][n_out]) if n_out else -1.
-        meta['confidence_threshold'] = conf_thr
-    else:
-        km = kmeans(sample, k, n_init=n_init, max_iter=max_iter, seed=seed)
-        centroids = km['centroids']
-        labels, dists = assign(sample, centroids)
-        thr = outlier_threshold(dists, labels, k, outlier_ratio,
-                                outlier_scope)
-        meta.update(inertia=km['inertia'], kmeans_iters=km['n_iter'],
-                    thresholds=[float(t) for t in thr])
-        np.save(osp.join(out_dir, 'centroids.npy'), centroids.numpy())
-    # pass 2: one label map per image
-    counts = np.zeros(k + 1, np.int64)  # last: ignore
-    preview = []
-    pal = _palette(max(k, 256))
+    base_meta = dict(extractor_config=extractor.config,
+                     checkpoint=extractor.checkpoint,
+                     checkpoint_sha256=file_sha256(extractor.checkpoint)
+                     if extractor.checkpoint else None,
+                     mode=extractor.mode, layer=extractor.layer,
+                     outlier_scope=outlier_scope, seed=seed,
+                     samples_per_image=samples_per_image,
+                     label_stride=label_stride,
+                     fit_sample=int(sample.shape[0]), images=len(dataset))
+    fits = {}
+    for k in ks:
+        if not pred:
+            km = kmeans(sample, k, n_init=n_init, max_iter=max_iter,
+                        seed=seed)
+            labels, dists = assign(sample, km['centroids'])
+            fits[k] = (km, labels, dists)
+    states = []
+    for k, ratio in settings:
+        out_dir = osp.join(out_root, setting_name(k, ratio)) if subdirs \
+            else out_root
+        os.makedirs(out_dir, exist_ok=True)
+        ignore = 255 if k <= 254 else 65535
+        meta = dict(base_meta, k=int(k), ignore_index=ignore,
+                    outlier_ratio=ratio)
+        st = dict(k=k, out_dir=out_dir, ignore=ignore, meta=meta,
+                  namer=LoadAuxLabel(out_dir, img_suffix=img_suffix),
+                  counts=np.zeros(k + 1, np.int64), preview=[])
+        if pred:
+            n_out = int(ratio * sample.numel())
+            meta['confidence_threshold'] = float(
+                sample.sort()[0][n_out]) if n_out else -1.
+        else:
+            km, labels, dists = fits[k]
+            st['centroids'] = km['centroids']
+            st['thr'] = outlier_threshold(dists, labels, k, ratio,
+                                          outlier_scope)
+            meta.update(inertia=km['inertia'], kmeans_iters=km['n_iter'],
+                        thresholds=[float(t) for t in st['thr']])
+            np.save(osp.join(out_dir, 'centroids.npy'),
+                    km['centroids'].numpy())
+        states.append(st)
+    # pass 2: one label map per image and setting
+    pal = _palette(max(max(ks), 256))
     bar = ProgressBar(len(dataset))
     for i in range(len(dataset)):
         item, f = features(i)
         h, w = item['img'].shape[:2]
         if pred:
             prob = F.softmax(f.float(), dim=1)[0, :, :h, :w]
-            conf, lab = prob.max(0)
-            lab[conf < meta['confidence_threshold']] = ignore
+            conf, pred_lab = prob.max(0)
         else:
             in_h, in_w = extractor.last_input_size  # padded input
             size = (max(1, in_h // label_stride), max(1, in_w // label_stride))
-            g = features_at(f, size)[0]
-            flat = g.flatten(1).t()
-            lab, d = assign(flat, centroids)
-            lab[d.double() > thr[lab]] = ignore
-            lab = lab.reshape(size)
-            lab = F.interpolate(lab[None, None].float(), size=(in_h, in_w),
-                                mode='nearest')[0, 0].long()[:h, :w]
-        label = lab.numpy().astype(np.uint8 if ignore == 255 else np.uint16)
-        path = namer.aux_path(item['img_path'])
-        cv2.imwrite(path, label)
-        valid = label != ignore
-        counts[:k] += np.bincount(label[valid].ravel().astype(np.int64),
-                                  minlength=k)[:k]
-        counts[k] += int((~valid).sum())
-        if len(preview) < num_preview:
-            row = [item['img'][..., :3] if item['img'].ndim == 3 else
-                   np.repeat(item['img'][..., None], 3, 2),
-                   _colour(label, ignore, pal)]
-            gt = item.get('gt_seg_map')
-            if gt is not None:
-                row.append(_colour(gt, 255, pal[::-1].copy()))
-            preview.append(np.concatenate(row, axis=1))
+            flat = features_at(f, size)[0].flatten(1).t()
+        for st in states:
+            ignore = st['ignore']
+            if pred:
+                lab = pred_lab.clone()
+                lab[conf < st['meta']['confidence_threshold']] = ignore
+            else:
+                lab, d = assign(flat, st['centroids'])
+                lab[d.double() > st['thr'][lab]] = ignore
+                lab = F.interpolate(
+                    lab.reshape(size)[None, None].float(),
+                    size=(in_h, in_w), mode='nearest')[0, 0].long()[:h, :w]
+            label = lab.numpy().astype(
+                np.uint8 if ignore == 255 else np.uint16)
+            cv2.imwrite(st['namer'].aux_path(item['img_path']), label)
+            k = st['k']
+            valid = label != ignore
+            st['counts'][:k] += np.bincount(
+                label[valid].ravel().astype(np.int64), minlength=k)[:k]
+            st['counts'][k] += int((~valid).sum())
+            if len(st['preview']) < num_preview:
+                row = [item['img'][..., :3] if item['img'].ndim == 3 else
+                       np.repeat(item['img'][..., None], 3, 2),
+                       _colour(label, ignore, pal)]
+                gt = item.get('gt_seg_map')
+                if gt is not None:
+                    row.append(_colour(gt, 255, pal[::-1].copy()))
+                st['preview'].append(np.concatenate(row, axis=1))
         bar.update()
-    meta['label_counts'] = counts[:k].tolist()
-    meta['ignored_pixels'] = int(counts[k])
-    meta['ignored_share'] = float(counts[k] / max(counts.sum(), 1))
-    if preview:
-        width = max(p.shape[1] for p in preview)
-        preview = [np.pad(p, ((0, 0), (0, width - p.shape[1]), (0, 0)))
-                   for p in preview]
-        cv2.imwrite(osp.join(out_dir, 'preview.png'),
-                    np.concatenate(preview, axis=0))
-    with open(osp.join(out_dir, 'meta.json'), 'w') as fh:
-        json.dump(meta, fh, indent=1)
-    return meta
+    metas = []
+    for st in states:
+        meta, counts, k = st['meta'], st['counts'], st['k']
+        meta['label_counts'] = counts[:k].tolist()
+        meta['ignored_pixels'] = int(counts[k])
+        meta['ignored_share'] = float(counts[k] / max(counts.sum(), 1))
+        preview = st['preview']
+        if preview:
+            width = max(p.shape[1] for p in preview)
+            preview = [np.pad(p, ((0, 0), (0, width - p.shape[1]), (0, 0)))
+                       for p in preview]
+            cv2.imwrite(osp.join(st['out_dir'], 'preview.png'),
+                        np.concatenate(preview, axis=0))
+        with open(osp.join(st['out_dir'], 'meta.json'), 'w') as fh:
+            json.dump(meta, fh, indent=1)
+        metas.append(meta)
+    return metas

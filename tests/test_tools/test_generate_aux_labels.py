@@ -102,3 +102,34 @@ def test_same_seed_same_labels_and_pred_mode(tmp_path):
     meta = generate_aux_labels(FeatureExtractor(cfg, ckpt, mode='pred'), ds,
                                str(tmp_path / 'pred'), outlier_ratio=0.1)
     assert meta['k'] == 11 and 0.05 < meta['ignored_share'] < 0.2
+
+
+def test_several_settings_equal_single_runs(tmp_path):
+    """--k 3 5 --outlier-ratio 0 0.1: four folders from one extraction,
+    each identical to the single-setting run."""
+    root = write_camvid(str(tmp_path / 'camvid'), size=(48, 64))
+    cfg, ckpt = _extractor(tmp_path)
+    base = [PYTHON, 'tools/generate_aux_labels.py', DATA_CFG, cfg]
+    opts = ['--checkpoint', ckpt, '--n-init', '1', '--cfg-options',
+            f'train_dataloader.dataset.data_root={root}']
+    grid = str(tmp_path / 'grid')
+    proc = subprocess.run(base + [grid, '--k', '3', '5', '--outlier-ratio',
+                                  '0', '0.1'] + opts,
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert sorted(os.listdir(grid)) == ['k3_o0', 'k3_o0.1', 'k5_o0',
+                                        'k5_o0.1']
+    one = str(tmp_path / 'one')
+    proc = subprocess.run(base + [one, '--k', '5', '--outlier-ratio', '0.1']
+                          + opts, cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    names = sorted(os.listdir(osp.join(root, 'train')))
+    for name in names:
+        a = cv2.imread(osp.join(grid, 'k5_o0.1', name), cv2.IMREAD_UNCHANGED)
+        b = cv2.imread(osp.join(one, name), cv2.IMREAD_UNCHANGED)
+        np.testing.assert_array_equal(a, b)
+    metas = {d: json.load(open(osp.join(grid, d, 'meta.json')))
+             for d in os.listdir(grid)}
+    assert metas['k3_o0']['ignored_share'] == 0
+    assert metas['k5_o0.1']['k'] == 5 and \
+        0.05 < metas['k5_o0.1']['ignored_share'] < 0.2
