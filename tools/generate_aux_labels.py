@@ -41,6 +41,10 @@ def parse_args():
     parser.add_argument('--mode', default='feat',
                         choices=['feat', 'pred', 'backbone', 'embed'])
     parser.add_argument('--layer', type=int, default=-1)
+    parser.add_argument('--input-scale', type=float, default=1.0,
+                        help='resize images by this factor before the '
+                        'extractor (its training scale); labels keep the '
+                        'image size')
     parser.add_argument('--k', type=int, nargs='+', default=None,
                         help='clusters (default: the data set classes); '
                         'several values: one folder per setting')
@@ -87,7 +91,7 @@ def main() -> None:
     dataset = build_images(data_cfg, args.splits, not args.no_gt)
     ks = args.k or [len(dataset.metainfo.get('classes', ()))]
     extractor = FeatureExtractor(args.extractor_config, args.checkpoint,
-                                 args.mode, args.layer)
+                                 args.mode, args.layer, args.input_scale)
     n_k = 1 if args.mode == 'pred' else len(set(ks))
     several = n_k * len(args.outlier_ratio) > 1
     start = time.perf_counter()

@@ -3,5 +3,5 @@
 # projection aux_proj.* is reported as unexpected and dropped; conv_seg
 # starts random). Same split, schedule and seed handling as the CE rows.
 _base_ = ['../camvid_cpu/deeplabv3_r18-d16_1xb8-2k_camvid-1-8-180x240.py']
-load_from = ('work_dirs/deeplabv3-auxcon-pretrain_r18-d16_1xb8-1k_'
-             'camvid-180x240/iter_1000.pth')
+load_from = ('work_dirs/deeplabv3-auxcon-pretrain_r18-d16_1xb8-500iter_'
+             'camvid-180x240/iter_500.pth')

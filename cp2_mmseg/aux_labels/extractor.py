@@ -44,14 +44,22 @@ class FeatureExtractor(nn.Module):
             initialisation (tests).
         mode (str): One of :data:`MODES`.
         layer (int): Backbone stage for ``'backbone'``. Defaults to -1.
+        input_scale (float): Images are bilinearly resized by this factor
+            before the model (e.g. 0.5 for a model trained on
+            half-resolution images); features and labels keep the
+            geometry of the unscaled image. Defaults to 1.
     """
 
     def __init__(self,
                  config: str,
                  checkpoint: Optional[str] = None,
                  mode: str = 'feat',
-                 layer: int = -1) -> None:
+                 layer: int = -1,
+                 input_scale: float = 1.0) -> None:
         super().__init__()
+        if input_scale <= 0:
+            raise ValueError(f'input_scale must be > 0, got {input_scale}')
+        self.input_scale = float(input_scale)
         if mode not in MODES:
             raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
         cfg = Config.fromfile(config)
@@ -107,8 +115,12 @@ class FeatureExtractor(nn.Module):
         inputs = data['inputs']
         if isinstance(inputs, (list, tuple)):  # self-supervised preprocessors
             inputs = inputs[0]
-        #: the (padded) size the last batch ran at
+        #: the (padded) size of the last batch before ``input_scale``
         self.last_input_size = tuple(inputs.shape[2:])
+        if self.input_scale != 1:
+            inputs = F.interpolate(
+                inputs, scale_factor=self.input_scale, mode='bilinear',
+                align_corners=False)
         return inputs
 
     def _backbone(self, x: Tensor):
@@ -133,9 +145,10 @@ class FeatureExtractor(nn.Module):
         return head._forward_feature(list(feats))
 
     def _pred(self, x: Tensor) -> Tensor:
-        """Class scores of the decode head at the input size."""
+        """Class scores of the decode head at the (unscaled) input size."""
         logits = self.model.decode_head.forward(self.model.extract_feat(x))
-        return F.interpolate(logits, x.shape[2:], mode='bilinear',
+        size = getattr(self, 'last_input_size', tuple(x.shape[2:]))
+        return F.interpolate(logits, size, mode='bilinear',
                              align_corners=False)
 
 

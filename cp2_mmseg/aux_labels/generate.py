@@ -192,6 +192,7 @@ def generate_aux_label_sets(extractor: FeatureExtractor,
                      checkpoint_sha256=file_sha256(extractor.checkpoint)
                      if extractor.checkpoint else None,
                      mode=extractor.mode, layer=extractor.layer,
+                     input_scale=getattr(extractor, 'input_scale', 1.0),
                      outlier_scope=outlier_scope, seed=seed,
                      samples_per_image=samples_per_image,
                      label_stride=label_stride,

@@ -133,3 +133,34 @@ def test_several_settings_equal_single_runs(tmp_path):
     assert metas['k3_o0']['ignored_share'] == 0
     assert metas['k5_o0.1']['k'] == 5 and \
         0.05 < metas['k5_o0.1']['ignored_share'] < 0.2
+
+
+def test_input_scale_keeps_the_label_geometry(tmp_path):
+    """A half-scale extractor: labels at the image size, and pred mode
+    equals running the model on the resized image."""
+    import torch.nn.functional as F
+    from mmengine.registry import DATASETS
+    from cp2_mmseg.aux_labels import FeatureExtractor, generate_aux_labels
+    root = write_camvid(str(tmp_path / 'camvid'), size=(48, 64))
+    cfg, ckpt = _extractor(tmp_path)
+    init_default_scope('mmseg')
+    ds = DATASETS.build(dict(
+        type='CamVidDataset', data_root=root,
+        data_prefix=dict(img_path='train', seg_map_path='trainannot'),
+        pipeline=[dict(type='LoadImageFromFile')]))
+    ext = FeatureExtractor(cfg, ckpt, mode='pred', input_scale=0.5)
+    meta = generate_aux_labels(ext, ds, str(tmp_path / 'p'),
+                               outlier_ratio=0.0)
+    assert meta['input_scale'] == 0.5
+    name = sorted(os.listdir(osp.join(root, 'train')))[0]
+    lab = cv2.imread(str(tmp_path / 'p' / name), cv2.IMREAD_UNCHANGED)
+    assert lab.shape == (48, 64)
+    full = FeatureExtractor(cfg, ckpt, mode='pred')
+    x = full.preprocess([torch.from_numpy(np.ascontiguousarray(
+        cv2.imread(osp.join(root, 'train', name)).transpose(2, 0, 1)))])
+    small = F.interpolate(x, scale_factor=0.5, mode='bilinear',
+                          align_corners=False)
+    logits = full.model.decode_head.forward(full.model.extract_feat(small))
+    ref = F.interpolate(logits, (48, 64), mode='bilinear',
+                        align_corners=False).argmax(1)[0].numpy()
+    np.testing.assert_array_equal(lab, ref)

@@ -11,7 +11,7 @@ from ..conftest import REPO
 def test_sets_every_transform_of_the_type_nested_included():
     cfg = Config.fromfile(osp.join(
         REPO, 'configs', 'beyond_single',
-        'deeplabv3-auxcon-pretrain_r18-d16_1xb8-1k_camvid-180x240.py'))
+        'deeplabv3-auxcon-pretrain_r18-d16_1xb8-500iter_camvid-180x240.py'))
     counts = set_transform_options(cfg, {
         'RandomResize.scale': (64, 48),
         'LoadAuxLabel.aux_root': '/x',

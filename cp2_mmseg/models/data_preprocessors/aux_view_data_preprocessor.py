@@ -10,8 +10,10 @@ from mmseg.registry import MODELS
 class AuxViewDataPreProcessor(SegDataPreProcessor):
     """``SegDataPreProcessor`` for two-view batches with auxiliary labels.
 
-    In training, each sample holds two views (:class:`TwoViews`); they are
-    flattened view-major, so the batch of B samples becomes 2B images: rows
+    In training, each sample holds two views (:class:`TwoViews`);
+    ``pseudo_collate`` (mmengine's default) turns a batch of them into
+    ``inputs = [first views, second views]`` (and the same for the data
+    samples), which this flattens view-major, so the batch of B samples becomes 2B images: rows
     ``0..B-1`` the first views, ``B..2B-1`` the second views, and each data
     sample gets ``view`` (0 / 1) and ``view_group`` (the sample's row in
     the batch) in its metainfo. Images and ``gt_sem_seg`` are normalised and
@@ -36,19 +38,20 @@ class AuxViewDataPreProcessor(SegDataPreProcessor):
         inputs = data['inputs']
         samples = data.get('data_samples')
         if len(inputs) and isinstance(inputs[0], (list, tuple)):
-            n_views = {len(v) for v in inputs}
-            if n_views != {2} or samples is None or \
-                    {len(s) for s in samples} != {2}:
+            # pseudo_collate of TwoViews samples: [views 0 of the batch,
+            # views 1 of the batch]
+            if len(inputs) != 2 or samples is None or len(samples) != 2 or \
+                    len({len(v) for v in inputs + samples}) != 1:
                 raise ValueError(
-                    'AuxViewDataPreProcessor: every sample must hold exactly '
-                    f'two views and two data samples, got {sorted(n_views)} '
-                    'views')
+                    'AuxViewDataPreProcessor: expected the collated output '
+                    'of TwoViews (2 lists of B images and 2 lists of B data '
+                    f'samples), got {len(inputs)} lists of images')
             flat_inputs, flat_samples = [], []
             for view in range(2):
-                for row, (imgs, pair) in enumerate(zip(inputs, samples)):
-                    sample = pair[view]
+                for row, (img, sample) in enumerate(
+                        zip(inputs[view], samples[view])):
                     sample.set_metainfo(dict(view=view, view_group=row))
-                    flat_inputs.append(imgs[view])
+                    flat_inputs.append(img)
                     flat_samples.append(sample)
             data = dict(data, inputs=flat_inputs, data_samples=flat_samples)
         out = super().forward(data, training)

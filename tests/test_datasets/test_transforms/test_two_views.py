@@ -121,11 +121,15 @@ def test_preprocessor_flattens_views_and_pads_the_maps():
         s.set_metainfo(dict(tag=tag))
         return s
 
-    data = dict(
-        inputs=[[torch.zeros(3, 6, 7), torch.ones(3, 4, 5)],
-                [torch.full((3, 6, 7), 2.), torch.full((3, 5, 7), 3.)]],
-        data_samples=[[sample(6, 7, 0), sample(4, 5, 1)],
-                      [sample(6, 7, 2), sample(5, 7, 3)]])
+    from mmengine.dataset import pseudo_collate
+
+    # what the loader gives: pseudo_collate of two TwoViews outputs
+    data = pseudo_collate([
+        dict(inputs=[torch.zeros(3, 6, 7), torch.ones(3, 4, 5)],
+             data_samples=[sample(6, 7, 0), sample(4, 5, 1)]),
+        dict(inputs=[torch.full((3, 6, 7), 2.), torch.full((3, 5, 7), 3.)],
+             data_samples=[sample(6, 7, 2), sample(5, 7, 3)])
+    ])
     out = pre(data, training=True)
     assert out['inputs'].shape == (4, 3, 6, 7)
     # view-major: sample 0 view 0, sample 1 view 0, sample 0 view 1, ...
@@ -141,6 +145,7 @@ def test_preprocessor_flattens_views_and_pads_the_maps():
     assert (s.gt_src_coord.data[:, :4, :5] == 1).all()
     assert (s.gt_src_coord.data[:, 4:] == -1).all()
     assert (s.gt_src_coord.data[:, :, 5:] == -1).all()
-    with pytest.raises(ValueError, match='two views'):
+    assert out['inputs'][2].sum() == 3 * 4 * 5  # sample 0's second view
+    with pytest.raises(ValueError, match='collated output of TwoViews'):
         pre(dict(inputs=[[torch.zeros(3, 6, 7)]],
                  data_samples=[[sample(6, 7, 0)]]), training=True)

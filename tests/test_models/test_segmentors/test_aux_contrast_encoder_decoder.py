@@ -22,7 +22,7 @@ from ...conftest import REPO, write_camvid
 
 CFG_DIR = osp.join(REPO, 'configs', 'beyond_single')
 PRETRAIN = osp.join(CFG_DIR,
-                    'deeplabv3-auxcon-pretrain_r18-d16_1xb8-1k_camvid-'
+                    'deeplabv3-auxcon-pretrain_r18-d16_1xb8-500iter_camvid-'
                     '180x240.py')
 JOINT = osp.join(CFG_DIR,
                  'deeplabv3-auxcon-joint_r18-d16_1xb8-2k_camvid-1-8-'
@@ -68,9 +68,16 @@ def _step(cfg):
     model = revert_sync_batchnorm(MODELS.build(cfg.model))
     model.train()
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    data = pseudo_collate([dataset[0], dataset[1]])
+    data = pseudo_collate([dataset[0], dataset[1], dataset[2]])
     data = model.data_preprocessor(data, True)
-    assert data['inputs'].shape == (4, 3, 32, 48)  # 2 samples x 2 views
+    assert data['inputs'].shape == (6, 3, 32, 48)  # 3 samples x 2 views
+    # view-major: row i and row 3 + i are the two views of sample i
+    meta = [(s.img_path, s.view, s.view_group) for s in data['data_samples']]
+    paths = [osp.basename(dataset.get_data_info(i)['img_path'])
+             for i in range(3)]
+    assert [(osp.basename(p), v, g) for p, v, g in meta] == \
+        [(paths[i], 0, i) for i in range(3)] + \
+        [(paths[i], 1, i) for i in range(3)]
     losses = model(**data, mode='loss')
     sum(losses.values()).backward()
     return model, losses

@@ -2,7 +2,7 @@
 # (configs/camvid_cpu/): the DeepLabV3 R18 OS16 of that protocol, random
 # init, trained with the auxiliary-label pixel contrast alone on all 367
 # training images (their labels unused: no LoadAnnotations), two views per
-# image, 1k iterations. Stage 2:
+# image, 500 iterations (16 views each). Stage 2:
 # deeplabv3_r18-d16_1xb8-2k_camvid-1-8-180x240_auxcon-finetune.py.
 #   python tools/train.py THIS --transform-options \
 #       LoadAuxLabel.aux_root=work_dirs/aux_labels/camvid_ce-1-8_k32 \
@@ -30,7 +30,7 @@ train_pipeline = [
 ]
 train_dataloader = dict(
     dataset=dict(ann_file='', pipeline=train_pipeline))
-max_iters = 1000
+max_iters = 500
 param_scheduler = [
     dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters,
          by_epoch=False)
