@@ -1,0 +1,76 @@
+"""tools/benchmark/run_matrix.py with stand-in stages: runs what is missing,
+skips finished stages and rows, shares a stage folder between rows, parses
+test metrics, the per-class table and the validation curve, and writes
+mean / std tables."""
+import json
+import os.path as osp
+import subprocess
+
+from ..conftest import PYTHON, REPO
+
+TRAIN = ("import sys; print('x - mmengine - INFO - Iter(train) [ 50/100]'); "
+         "print('x - mmengine - INFO - Iter(val) [3/3]  aAcc: 50.0  mIoU: "
+         "{a}'); print('x - mmengine - INFO - Iter(train) [100/100]'); "
+         "print('x - mmengine - INFO - Iter(val) [3/3]  aAcc: 60.0  mIoU: "
+         "{b}'); open(sys.argv[1] + '/count', 'a').write('t')")
+TEST = ("print('x - mmengine - INFO - +-------+-------+-------+'); "
+        "print('x - mmengine - INFO - | Class |  IoU  |  Acc  |'); "
+        "print('x - mmengine - INFO - |  road | {road} | 90.0 |'); "
+        "print('x - mmengine - INFO - |  sky  | 50.0 | 60.0 |'); "
+        "print('x - mmengine - INFO - Iter(test) [3/3]    aAcc: 70.0  "
+        "mIoU: {miou}  mAcc: 1.0')")
+
+
+def _matrix(tmp_path, fail_seed=None):
+    text = f'''
+work_root = {str(tmp_path / 'work')!r}
+results_dir = {str(tmp_path / 'results')!r}
+splits = {{'1-8': 'split_{{seed}}.txt'}}
+methods = dict(
+    m=[dict(name='pre', dir='shared/pre_s{{seed}}', cmd=[
+            '{PYTHON}', '-c', "import sys; open(sys.argv[1] + '/pre', 'a')"
+            ".write('p')", '{{stage_dir}}']),
+       dict(name='train', cmd=['{PYTHON}', '-c', {TRAIN.format(a=10, b=20)!r},
+                               '{{stage_dir}}']),
+       dict(name='test', test=True, curve_from='train', cmd=[
+            '{PYTHON}', '-c',
+            "import sys; s = int(sys.argv[1]); assert s != {fail_seed!r}; "
+            "print('x - mmengine - INFO - |  road | %.1f | 90.0 |' % (30 + s));"
+            "print('x - mmengine - INFO - Iter(test) [3/3]    aAcc: 70.0  "
+            "mIoU: %.2f  mAcc: 1.0' % (40 + 2 * s))", '{{seed}}'])])
+rows = [dict(method='m', fraction='1-8', iters=100, seed=s) for s in (0, 1)]
+'''
+    path = tmp_path / 'matrix.py'
+    path.write_text(text)
+    return str(path)
+
+
+def _run(matrix, *args):
+    return subprocess.run([PYTHON, 'tools/benchmark/run_matrix.py', matrix,
+                           *args], cwd=REPO, capture_output=True, text=True)
+
+
+def test_runs_missing_skips_done_and_tabulates(tmp_path):
+    proc = _run(_matrix(tmp_path, fail_seed=1))
+    assert proc.returncode != 0 and 'stage failed' in proc.stderr
+    work = tmp_path / 'work'
+    # seed 0 finished; seed 1's train stage is done, its test failed
+    r0 = json.load(open(work / 'm_1-8_100_s0' / 'result.json'))
+    assert r0['mIoU'] == 40.0 and r0['per_class_iou'] == {'road': 30.0}
+    assert r0['val_curve'] == [[50, 10.0], [100, 20.0]]
+    assert r0['commands']['train'].startswith(PYTHON)
+    assert r0['train_seconds'] >= 0 and r0['peak_rss_mb'] > 0
+    assert osp.isfile(tmp_path / 'results' / 'm_1-8_100_s0.json')
+    assert (work / 'm_1-8_100_s1' / 'train' / 'done').exists()
+    proc = _run(_matrix(tmp_path))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert '[done] m_1-8_100_s0' in proc.stdout
+    # resumed: train of seed 1 not rerun, each shared pretraining ran once
+    assert (work / 'm_1-8_100_s1' / 'train' / 'count').read_text() == 't'
+    assert (work / 'shared' / 'pre_s0' / 'pre').read_text() == 'p'
+    r1 = json.load(open(work / 'm_1-8_100_s1' / 'result.json'))
+    assert r1['mIoU'] == 42.0
+    table = (tmp_path / 'results' / 'results.md').read_text()
+    assert '| m | 1-8 | 100 | 2 | 41.00 ± 1.41 |' in table
+    csv = (tmp_path / 'results' / 'results.csv').read_text().splitlines()
+    assert len(csv) == 3

@@ -1,0 +1,265 @@
+# Copyright (c) cp2-mmseg contributors. All rights reserved.
+"""Run an experiment matrix: what is missing, skip what is done, tabulate.
+
+    python tools/benchmark/run_matrix.py MATRIX.py [--only PATTERN ...]
+        [--dry-run] [--table-only]
+
+MATRIX.py (an mmengine config; ``tools/benchmark/camvid_cpu_matrix.py`` is
+the CPU CamVid one) defines ``work_root``, ``methods`` and ``rows``. A row
+is ``dict(method, fraction, iters, seed)`` (``model`` / ``input`` are
+descriptive columns); its name is ``<method>_<fraction>_<iters>_s<seed>``.
+A method is a list of stages; each stage is a command template whose
+``{placeholders}`` are filled from the row (``py``, ``row_dir``,
+``stage_dir``, ``split``, ``iters``, ``seed``, ``fraction``,
+``work_root``, ``work_root_abs``, the matrix
+variables) and from earlier stages (``{<stage>_dir}``). A stage with a
+``dir`` (a template under ``work_root``, e.g.
+``'shared/cp2_pretrain_s{seed}'``) runs once for all rows that give it the
+same folder: label-free pretraining serves every label fraction, and the
+auxiliary-label rows reuse the cross-entropy row's model as their
+extractor. Every stage writes ``done`` when it succeeds, so an
+interrupted matrix resumes where it stopped (train stages run with
+``--resume`` when a checkpoint is there). Overrides go through config keys
+and ``--transform-options Type.key=value``, never pipeline indices.
+
+Each finished row gets ``result.json``: test mIoU / aAcc, per-class IoU,
+the validation mIoU curve, training seconds and peak memory (max RSS of
+its stages), and the exact commands; with ``results_dir`` in the matrix (a folder that is
+committed) a copy goes there as ``<name>.json``, so a matrix can be
+completed over several runs and machines. ``results.csv`` and
+``results.md`` (mean and sample standard deviation over seeds per method /
+fraction / iterations) are rewritten from all rows found.
+"""
+import argparse
+import csv
+import fnmatch
+import glob
+import json
+import os
+import os.path as osp
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from typing import Dict, List, Optional
+
+from mmengine.config import Config
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+IOU_ROW = re.compile(r'^\|\s*([^|]+?)\s*\|\s*([\d.]+|nan)\s*\|\s*([\d.]+|nan)'
+                     r'\s*\|\s*$')
+VAL = re.compile(r'Iter\(val\) \[\d+/\d+\].*?mIoU: ([\d.]+)')
+TRAIN_ITER = re.compile(r'Iter\(train\) \[\s*(\d+)/')
+TEST = re.compile(r'Iter\(test\) \[\d+/\d+\]\s+aAcc: ([\d.]+)\s+mIoU: '
+                  r'([\d.]+)')
+
+
+def row_name(row: dict) -> str:
+    return f'{row["method"]}_{row["fraction"]}_{row["iters"]}_s{row["seed"]}'
+
+
+def _fmt(template: str, values: dict) -> str:
+    try:
+        return template.format(**values)
+    except KeyError as e:
+        raise KeyError(f'placeholder {e} of {template!r} is not one of '
+                       f'{sorted(values)}') from None
+
+
+def run_stage(cmd: List[str], stage_dir: str, log_name: str) -> Dict:
+    """Run one command under /usr/bin/time -v, log to stage_dir."""
+    os.makedirs(stage_dir, exist_ok=True)
+    log = osp.join(stage_dir, log_name)
+    time_file = osp.join(stage_dir, 'time.txt')
+    timed = (['/usr/bin/time', '-v', '-o', time_file]
+             if osp.exists('/usr/bin/time') else []) + cmd
+    start = time.perf_counter()
+    with open(log, 'w') as fh:
+        fh.write('$ ' + shlex.join(cmd) + '\n')
+        fh.flush()
+        proc = subprocess.run(timed, cwd=ROOT, stdout=fh,
+                              stderr=subprocess.STDOUT)
+    secs = time.perf_counter() - start
+    text = open(log, errors='replace').read()
+    rss = re.search(r'Maximum resident set size \(kbytes\): (\d+)',
+                    open(time_file).read()) if osp.isfile(time_file) else None
+    if proc.returncode != 0:
+        raise RuntimeError(f'stage failed (exit {proc.returncode}), see {log}'
+                           f':\n{text[-2000:]}')
+    info = dict(cmd=shlex.join(cmd), seconds=round(secs, 1),
+                max_rss_mb=round(int(rss.group(1)) / 1024, 1) if rss else
+                None, log=osp.relpath(log, ROOT))
+    with open(osp.join(stage_dir, 'done'), 'w') as fh:
+        json.dump(info, fh)
+    return info
+
+
+def parse_test_log(path: str) -> Dict:
+    """Test mIoU / aAcc and the per-class IoU table of tools/test.py."""
+    text = ''.join(line for line in open(path, errors='replace')
+                   if not line.startswith('$ '))  # not the command line
+    m = TEST.findall(text)
+    if not m:
+        raise RuntimeError(f'no test metrics in {path}')
+    per_class = {}
+    for line in text.splitlines():
+        line = re.sub(r'^.*? - mmengine - INFO - ', '', line)
+        r = IOU_ROW.match(line.strip())
+        if r and r.group(1) not in ('Class', 'class'):
+            per_class[r.group(1)] = float(r.group(2))
+    return dict(aAcc=float(m[-1][0]), mIoU=float(m[-1][1]),
+                per_class_iou=per_class)
+
+
+def parse_val_curve(path: str) -> List:
+    """(iteration, val mIoU) pairs of a training log."""
+    curve, last_iter = [], 0
+    for line in open(path, errors='replace'):
+        if line.startswith('$ '):  # the command line
+            continue
+        t = TRAIN_ITER.search(line)
+        if t:
+            last_iter = int(t.group(1))
+        v = VAL.search(line)
+        if v:
+            curve.append([last_iter, float(v.group(1))])
+    return curve
+
+
+def run_row(matrix: Config, row: dict, dry_run: bool) -> Optional[Dict]:
+    name = row_name(row)
+    row_dir = osp.join(matrix.work_root, name)
+    result_file = osp.join(row_dir, 'result.json')
+    kept = osp.join(ROOT, matrix.get('results_dir') or '', name + '.json')
+    if osp.isfile(result_file) or (matrix.get('results_dir')
+                                   and osp.isfile(kept)):
+        print(f'[done] {name}')
+        return None
+    method = matrix.methods[row['method']]
+    values = dict(matrix.get('variables', {}), py=sys.executable,
+                  row_dir=row_dir, work_root=matrix.work_root,
+                  work_root_abs=osp.abspath(osp.join(ROOT, matrix.work_root)),
+                  **{k: row[k] for k in row})
+    values['split'] = _fmt(matrix.splits[row['fraction']], values)
+    stages, stage_info = [], {}
+    for stage in method:
+        if stage.get('dir'):  # shared with other rows
+            stage_dir = osp.join(matrix.work_root, _fmt(stage['dir'], values))
+        else:
+            stage_dir = osp.join(row_dir, stage['name'])
+        values[f'{stage["name"]}_dir'] = stage_dir
+        values['stage_dir'] = stage_dir
+        cmd = [_fmt(str(a), values) for a in stage['cmd']]
+        done = osp.join(stage_dir, 'done')
+        if dry_run:
+            print(f'[{name}] {stage["name"]}: {shlex.join(cmd)}'
+                  + (' (done)' if osp.isfile(done) else ''))
+            continue
+        if osp.isfile(done):
+            info = json.load(open(done))
+        else:
+            if stage.get('resumable') and osp.isfile(
+                    osp.join(stage_dir, 'last_checkpoint')):
+                cmd = cmd + ['--resume']
+            print(f'[run ] {name} {stage["name"]}: {shlex.join(cmd)}',
+                  flush=True)
+            info = run_stage(cmd, stage_dir, 'stage.log')
+        stage_info[stage['name']] = info
+        stages.append(stage)
+    if dry_run:
+        return None
+    test_stage = next(s for s in reversed(method) if s.get('test'))
+    test_dir = values[f'{test_stage["name"]}_dir']
+    metrics = parse_test_log(osp.join(test_dir, 'stage.log'))
+    train_stage = test_stage.get('curve_from')
+    curve = parse_val_curve(osp.join(
+        values[f'{train_stage}_dir'], 'stage.log')) if train_stage else []
+    train_secs = sum(i['seconds'] for n, i in stage_info.items()
+                     if n != test_stage['name'])
+    rss = [i['max_rss_mb'] for i in stage_info.values() if i['max_rss_mb']]
+    result = dict(
+        name=name, **{k: row[k] for k in row}, **metrics,
+        val_curve=curve, train_seconds=round(train_secs, 1),
+        peak_rss_mb=max(rss) if rss else None,
+        commands={n: i['cmd'] for n, i in stage_info.items()})
+    for path in [result_file] + ([osp.join(
+            ROOT, matrix.results_dir, name + '.json')]
+            if matrix.get('results_dir') else []):
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        with open(path, 'w') as fh:
+            json.dump(result, fh, indent=1)
+    print(f'[ ok ] {name}: mIoU {metrics["mIoU"]:.2f}', flush=True)
+    return result
+
+
+def write_tables(matrix: Config) -> None:
+    """results.csv (one line per row) and results.md (mean / std)."""
+    found = {}
+    pattern = [osp.join(matrix.work_root, '*', 'result.json')]
+    if matrix.get('results_dir'):
+        pattern.append(osp.join(ROOT, matrix.results_dir, '*.json'))
+    for pat in pattern:
+        for p in sorted(glob.glob(pat)):
+            r = json.load(open(p))
+            found[r['name']] = r
+    results = [found[k] for k in sorted(found)]
+    if not results:
+        return
+    out_dir = osp.join(ROOT, matrix.get('results_dir') or matrix.work_root)
+    keys = ['name', 'method', 'fraction', 'iters', 'seed', 'mIoU', 'aAcc',
+            'train_seconds', 'peak_rss_mb']
+    with open(osp.join(out_dir, 'results.csv'), 'w',
+              newline='') as fh:
+        w = csv.writer(fh)
+        w.writerow(keys)
+        for r in results:
+            w.writerow([r.get(k) for k in keys])
+    groups: Dict = {}
+    for r in results:
+        groups.setdefault((r['method'], r['fraction'], r['iters']),
+                          []).append(r)
+    lines = ['| method | labels | iters | seeds | test mIoU (mean ± std) | '
+             'per seed | train time (min) | peak RSS (GB) |',
+             '|---|---|---|---|---|---|---|---|']
+    for (method, frac, iters), rs in sorted(groups.items()):
+        ious = [r['mIoU'] for r in rs]
+        std = statistics.stdev(ious) if len(ious) > 1 else float('nan')
+        per_seed = ', '.join(f'{r["mIoU"]:.2f} (s{r["seed"]})' for r in rs)
+        mins = statistics.mean(r['train_seconds'] for r in rs) / 60
+        rss = max((r['peak_rss_mb'] or 0) for r in rs) / 1024
+        lines.append(f'| {method} | {frac} | {iters} | {len(rs)} | '
+                     f'{statistics.mean(ious):.2f} ± {std:.2f} | {per_seed} | '
+                     f'{mins:.1f} | {rss:.2f} |')
+    with open(osp.join(out_dir, 'results.md'), 'w') as fh:
+        fh.write('\n'.join(lines) + '\n')
+    print('\n'.join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument('matrix')
+    parser.add_argument('--only', nargs='+', default=['*'],
+                        help='row-name patterns (fnmatch) to run')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='print the commands, run nothing')
+    parser.add_argument('--table-only', action='store_true')
+    args = parser.parse_args()
+    matrix = Config.fromfile(args.matrix)
+    for key in ('work_root', 'methods', 'rows', 'splits'):
+        if key not in matrix:
+            sys.exit(f'error: {args.matrix} has no {key!r}')
+    if not args.table_only:
+        for row in matrix.rows:
+            unknown = row['method'] not in matrix.methods
+            if unknown:
+                sys.exit(f'error: row {row} names an unknown method')
+            if any(fnmatch.fnmatch(row_name(row), p) for p in args.only):
+                run_row(matrix, row, args.dry_run)
+    if not args.dry_run:
+        write_tables(matrix)
+
+
+if __name__ == '__main__':
+    main()
