@@ -59,8 +59,8 @@ def _datasets(ds_cfg: dict) -> List[dict]:
     return [ds_cfg]
 
 
-def list_candidates(cfg: Config, with_labels: bool) -> Tuple[List[str], list,
-                                                            str, int]:
+def list_candidates(cfg: Config,
+                    with_labels: bool) -> Tuple[List[str], list, str, int]:
     """Lines, class sets (or None), data root and class count of the train
     set of ``cfg``."""
     from mmseg.registry import DATASETS

@@ -9,7 +9,9 @@ every pixel of every view on every rank. For anchor p and pixel q (q != p):
 
 * q is a **positive** if it has p's auxiliary label (any image, any view,
   any rank), or if it is the same source pixel of p's image in the other
-  view (:func:`view_matches`), whatever q's label;
+  view, whatever q's label (the two cells' source coordinates differ by
+  less than ``match_ratio`` times the coarser view's cell size in both
+  axes: at the coarser grid they are the same pixel);
 * q is a **negative** if it has another auxiliary label and is not such a
   match, in any image (not only p's own: that restriction of Zhao et al.'s
   cross-image code would leave the other images with positives only);
@@ -61,51 +63,31 @@ def cell_size(coord: Tensor) -> Tensor:
     return out
 
 
-def view_matches(a_coord: Tensor, a_cell: Tensor, a_img: Tensor,
-                 a_view: Tensor, coord: Tensor, cell: Tensor, img: Tensor,
-                 view: Tensor, ratio: float) -> Tensor:
-    """Which pixels are the same source pixel of an anchor's image.
-
-    Two cells of the two views of one image match when their source
-    coordinates differ by less than ``ratio`` times the coarser view's cell
-    size in both axes: at the coarser grid they are the same pixel.
-
-    Args:
-        a_coord (Tensor): (a, 2) anchors' source coordinates.
-        a_cell (Tensor): (a,) their views' cell sizes.
-        a_img (Tensor): (a,) their image ids (same for both views).
-        a_view (Tensor): (a,) their views.
-        coord, cell, img, view (Tensor): The same for the M contrast
-            pixels ((M, 2), (M,), (M,), (M,)).
-        ratio (float): Match radius in cells.
-
-    Returns:
-        Tensor: (a, M) bool.
-    """
-    same = (a_img[:, None] == img[None]) & (a_view[:, None] != view[None])
-    valid = (a_coord[:, 0] >= 0)[:, None] & (coord[:, 0] >= 0)[None]
-    dist_inf = (a_coord[:, None] - coord[None]).abs().amax(-1)
-    radius = ratio * torch.maximum(a_cell[:, None], cell[None])
-    return same & valid & (dist_inf < radius)
-
-
 def _aux_chunk(anchors: Tensor, feats: Tensor, a_idx: Tensor, a_lbl: Tensor,
-               lbl: Tensor, a_coord: Tensor, coord: Tensor, a_cell: Tensor,
-               cell: Tensor, a_img: Tensor, img: Tensor, a_view: Tensor,
-               view: Tensor, temperature: float, ratio: float,
-               use_views: bool,
+               lbl: Tensor, a_coord: Tensor, a_cell: Tensor, cand: Tensor,
+               cand_ok: Tensor, local_coord: Tensor, local_cell: Tensor,
+               offset: int, temperature: float, ratio: float,
                ignore_index: int) -> Tuple[Tensor, Tensor]:
-    """Loss terms of a chunk of anchors against the whole contrast set."""
-    sim = anchors @ feats.t() / temperature
+    """Loss terms of a chunk of anchors against the whole contrast set.
+
+    ``cand`` (a, hw) are the local pixels of each anchor's partner view
+    (the other view of its image, on this rank), ``cand_ok`` which of them
+    exist; the view matches are found among them only.
+    """
+    sim = (anchors / temperature) @ feats.t()  # T folded: one pass less
     lab_ok = (lbl != ignore_index)[None]
     same = a_lbl[:, None] == lbl[None]
-    not_self = a_idx[:, None] != torch.arange(
-        lbl.shape[0], device=lbl.device)[None]
-    if use_views:
-        match = view_matches(a_coord, a_cell, a_img, a_view, coord, cell,
-                             img, view, ratio)
-    else:
-        match = torch.zeros_like(same)
+    cols = torch.arange(lbl.shape[0], device=lbl.device)
+    not_self = a_idx[:, None] != cols[None]
+    match = torch.zeros_like(same)
+    if cand.numel():
+        c = cand.clamp(min=0)
+        dist_inf = (a_coord[:, None] - local_coord[c]).abs().amax(-1)
+        radius = ratio * torch.maximum(a_cell[:, None], local_cell[c])
+        ok = cand_ok & (a_coord[:, None, 0] >= 0) & \
+            (local_coord[c][..., 0] >= 0) & (dist_inf < radius)
+        rows, j = ok.nonzero(as_tuple=True)
+        match[rows, c[rows, j] + offset] = True
     pos = ((same & lab_ok) | match) & not_self
     neg = ~same & lab_ok & ~match
     return supcon_anchor_terms(sim, pos, neg)
@@ -222,7 +204,8 @@ class AuxPixelContrastLoss(nn.Module):
             aux_label = aux_label.squeeze(1)
         self._check(aux_label)
         device = embed.device
-        lbl = resize_labels(aux_label, (h, w)).flatten()
+        # int32 labels: the a x M comparisons move half the bytes
+        lbl = resize_labels(aux_label, (h, w)).flatten().int()
         feats = F.normalize(embed.float(), dim=1).flatten(2).transpose(
             1, 2).reshape(N * h * w, -1)
         use_views = self.view_positives
@@ -231,24 +214,11 @@ class AuxPixelContrastLoss(nn.Module):
             raise ValueError(
                 f'{type(self).__name__}: view_positives needs src_coord, '
                 'image_id and view')
-        if image_id is None:
-            image_id = torch.arange(N, device=device)
-        if view is None:
-            view = torch.zeros(N, dtype=torch.long, device=device)
-        # image ids unique over ranks (the two views of an image share one
-        # rank): shift by the largest local id bound of any rank
         rank, world = dist.get_rank(), dist.get_world_size()
-        image_id = image_id.to(device).long()
-        bound = torch.tensor([int(image_id.max()) + 1 if N else 1],
-                             device=device)
-        if world > 1:
-            bound = torch.stack(dist.all_gather(bound)).max()
-        image_id = image_id + rank * int(bound)
 
         def per_pix(t: Tensor) -> Tensor:
             return t.to(device).view(N, 1).expand(N, h * w).flatten()
 
-        img_id, view_id = per_pix(image_id), per_pix(view.long())
         if use_views:
             c = F.interpolate(src_coord.float(), size=(h, w), mode='nearest')
             cell = per_pix(cell_size(c))
@@ -267,23 +237,38 @@ class AuxPixelContrastLoss(nn.Module):
             sizes = torch.cat(dist.all_gather(sizes))
         offset = int(sizes[:rank].sum())
         all_feats = _gather_rows(feats, sizes)
-        all_lbl, all_coord, all_cell, all_img, all_view = (
-            _gather_rows(t, sizes)
-            for t in (lbl, coord, cell, img_id, view_id))
+        all_lbl = _gather_rows(lbl, sizes)
         if valid.numel() == 0:
             warnings.warn(f'{type(self).__name__}: no pixel of this batch has '
                           'an auxiliary label (all outliers / padding); the '
                           'loss is 0')
             return embed.sum() * 0.
+        # each anchor's candidate view matches: its partner view's pixels
+        hw = h * w
+        if use_views:  # both views of an image are on this rank
+            local_img = image_id.to(device).long().view(N)
+            local_view = view.to(device).long().view(N)
+            pair = (local_img[:, None] == local_img[None]) & \
+                (local_view[:, None] != local_view[None])
+            has_partner = pair.any(1)
+            partner = pair.float().argmax(1)
+            a_row = valid // hw
+            cand = partner[a_row][:, None] * hw + torch.arange(
+                hw, device=device)[None]
+            cand_ok = has_partner[a_row][:, None].expand_as(cand)
+        else:
+            cand = valid.new_zeros(valid.numel(), 0)
+            cand_ok = torch.zeros_like(cand, dtype=torch.bool)
         total = feats.new_zeros(())
         count = feats.new_zeros(())
         use_ckpt = torch.is_grad_enabled() and feats.requires_grad
         for start in range(0, valid.numel(), self.anchor_chunk):
             idx = valid[start:start + self.anchor_chunk]
+            sl = slice(start, start + self.anchor_chunk)
             args = (feats[idx], all_feats, idx + offset, lbl[idx], all_lbl,
-                    coord[idx], all_coord, cell[idx], all_cell, img_id[idx],
-                    all_img, view_id[idx], all_view, self.temperature,
-                    self.match_ratio, use_views, self.ignore_index)
+                    coord[idx], cell[idx], cand[sl], cand_ok[sl], coord,
+                    cell, offset, self.temperature, self.match_ratio,
+                    self.ignore_index)
             if use_ckpt:
                 per_anchor, has_pos = checkpoint(
                     _aux_chunk, *args, use_reentrant=False)

@@ -51,8 +51,11 @@ def supcon_anchor_terms(sim: Tensor, pos: Tensor,
         and the bool mask of the anchors that have a positive.
     """
     lse_neg = masked_logsumexp(sim, neg, dim=-1)  # -inf: no negative
-    pair = F.softplus(lse_neg.unsqueeze(-1) - sim)
-    pos = pos.expand_as(pair)
-    pair = torch.where(pos, pair, torch.zeros_like(pair))
+    pos = pos.expand_as(sim)
+    # the pair terms at the positives only (a few % of the pairs)
+    idx = pos.nonzero(as_tuple=True)
+    pair = F.softplus(lse_neg[idx[:-1]] - sim[idx])
+    total = sim.new_zeros(sim.shape[:-1]).index_put(
+        idx[:-1], pair, accumulate=True)
     num_pos = pos.sum(-1)
-    return pair.sum(-1) / num_pos.clamp(min=1), num_pos > 0
+    return total / num_pos.clamp(min=1), num_pos > 0
