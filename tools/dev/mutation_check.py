@@ -61,6 +61,14 @@ T_LCED = ('tests/test_models/test_segmentors/'
 T_CONVERT = 'tests/test_models/test_utils/test_cp2_checkpoint.py'
 T_BACKBONE = 'tests/test_models/test_utils/test_pretrained_backbone.py'
 T_PROJ = 'tests/test_models/test_utils/test_projection_head.py'
+AUXL = 'cp2_mmseg/models/losses/aux_pixel_contrast_loss.py'
+AUXPRE = 'cp2_mmseg/models/data_preprocessors/aux_view_data_preprocessor.py'
+AUXLOAD = 'cp2_mmseg/datasets/transforms/load_aux_label.py'
+AUXCOORD = 'cp2_mmseg/datasets/transforms/add_source_coords.py'
+T_AUXL = 'tests/test_models/test_losses/test_aux_pixel_contrast_loss.py'
+T_TWOV = 'tests/test_datasets/test_transforms/test_two_views.py'
+T_AUXSEG = ('tests/test_models/test_segmentors/'
+            'test_aux_contrast_encoder_decoder.py')
 
 
 class Mutation(NamedTuple):
@@ -355,6 +363,45 @@ MUTATIONS: List[Mutation] = [
     M('vit-heads-unchecked', BACKBONE,
       '    check_vit_heads(backbone, checkpoint, filename, family)\n',
       '', 'ViT head count not checked against the family', (T_BACKBONE, )),
+    # ------------------------------------------- beyond single images (aux)
+    M('aux-neg-same-label', AUXL, '    neg = ~same & lab_ok & ~match\n',
+      '    neg = lab_ok & ~match\n', 'same-label pixels also negatives',
+      (T_AUXL, )),
+    M('aux-self-positive', AUXL,
+      '    pos = ((same & lab_ok) | match) & not_self',
+      '    pos = ((same & lab_ok) | match)', 'the self pair is a positive',
+      (T_AUXL, )),
+    M('aux-neg-includes-match', AUXL, '    neg = ~same & lab_ok & ~match\n',
+      '    neg = ~same & lab_ok\n', 'view matches with another label are '
+      'also negatives', (T_AUXL, )),
+    M('aux-match-any-view', AUXL,
+      '(local_view[:, None] != local_view[None])',
+      '(local_view[:, None] >= 0)', 'view matches searched in the same view',
+      (T_AUXL, )),
+    M('aux-outlier-anchors', AUXL,
+      'valid = (lbl != self.ignore_index).nonzero().squeeze(1)',
+      'valid = torch.arange(lbl.numel(), device=device)',
+      'outliers sampled as anchors', (T_AUXL, )),
+    M('aux-gather-no-grad', AUXL, '    parts[rank] = local\n', '',
+      "the process's own contrast rows lose their gradient", (T_AUXL, )),
+    M('aux-match-radius', AUXL,
+      'radius = ratio * torch.maximum(a_cell[:, None], local_cell[c])',
+      'radius = ratio * torch.minimum(a_cell[:, None], local_cell[c])',
+      'match radius of the finer view', (T_AUXL, )),
+    M('aux-pre-view-order', AUXPRE,
+      'sample.set_metainfo(dict(view=view, view_group=row))',
+      'sample.set_metainfo(dict(view=row, view_group=view))',
+      'views and samples swapped', (T_TWOV, T_AUXSEG)),
+    M('aux-pre-coord-pad', AUXPRE, "('gt_src_coord', -1.)",
+      "('gt_src_coord', 0.)", 'padding gets source pixel (0, 0)',
+      (T_TWOV, )),
+    M('aux-label-not-moved', AUXLOAD,
+      "            fields.append('gt_aux_label')",
+      '            pass', 'aux label not moved by resize / crop / flip',
+      (T_TWOV, )),
+    M('aux-coord-xy', AUXCOORD, 'np.stack([ys, xs], axis=2)',
+      'np.stack([xs, ys], axis=2)', 'coordinates stored as (x, y)',
+      (T_TWOV, )),
 ]
 
 
