@@ -1,7 +1,7 @@
 # CPU-sized fine-tuning for the CamVid CP2 experiment: DeepLabV3 with the
 # ResNet-18 OS16 + ASPP of cp2_r18-d16-aspp_1xb16-300iter_camvid-imgs-96x96,
 # on 1/8 of the CamVid train split (splits/train_1-8.txt, written by
-# tools/dataset_converters/camvid_subset.py), 2k iterations, tested on test.
+# tools/make_split.py --fraction 1/8), 2k iterations, tested on test.
 # load_from: the converted CP2 checkpoint, or None for random init.
 _base_ = ['./deeplabv3_r50-d16-cp2_4xb4-20k_camvid-360x480.py']
 norm_cfg = dict(type='BN', requires_grad=True)
