@@ -13,7 +13,7 @@
 aux_proj_cfg = dict(channels=256, proj_type='convmlp')
 loss_aux_contrast = dict(
     type='AuxPixelContrastLoss',
-    temperature=0.1,  # ours
+    temperature=0.07,  # Zhao et al.'s; the paper's is unknown
     max_anchors=1024,  # anchors per process, ours
     view_positives=True,  # the paper's cross-view positives
     match_ratio=0.5,  # same cell of the coarser view's grid

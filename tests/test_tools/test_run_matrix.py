@@ -74,3 +74,22 @@ def test_runs_missing_skips_done_and_tabulates(tmp_path):
     assert '| m | 1-8 | 100 | 2 | 41.00 ± 1.41 |' in table
     csv = (tmp_path / 'results' / 'results.csv').read_text().splitlines()
     assert len(csv) == 3
+
+
+def test_curves_plot_from_results(tmp_path):
+    (tmp_path / 'results').mkdir()
+    for seed in (0, 1):
+        json.dump(dict(name=f'm_s{seed}', method='m', seed=seed, mIoU=1.0,
+                       val_curve=[[10, 1.0 + seed], [20, 2.0]]),
+                  open(tmp_path / 'results' / f'm_s{seed}.json', 'w'))
+    (tmp_path / 'matrix.py').write_text(
+        f"work_root = {str(tmp_path / 'w')!r}\n"
+        f"results_dir = {str(tmp_path / 'results')!r}\n")
+    proc = subprocess.run(
+        [PYTHON, 'tools/benchmark/plot_results.py', str(tmp_path /
+                                                        'matrix.py'),
+         '--no-predictions'], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    import cv2
+    img = cv2.imread(str(tmp_path / 'results' / 'curves.png'))
+    assert img is not None and img.shape[0] > 100

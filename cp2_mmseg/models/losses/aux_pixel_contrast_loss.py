@@ -18,9 +18,9 @@ every pixel of every view on every rank. For anchor p and pixel q (q != p):
 * outliers (``ignore_index``) are never anchors and never pair by label.
 
 With unit embeddings and s_pq = f_p . f_q / T, the loss of an anchor is the
-supervised-contrastive mean over its positives of
-``-log(e^{s_pq} / (e^{s_pq} + sum_n e^{s_pn}))``, averaged over the anchors
-that have a positive. Other ranks' embeddings enter without gradient (the
+mean over its positives of ``-log(e^{s_pq} / (e^{s_pq} + sum_n e^{s_pn}))``
+(Zhao et al.'s form: each positive competes with the negatives only),
+averaged over the anchors that have a positive and a negative. Other ranks' embeddings enter without gradient (the
 usual all-gather); each rank's loss is the mean over its own anchors.
 """
 import warnings
@@ -90,7 +90,9 @@ def _aux_chunk(anchors: Tensor, feats: Tensor, a_idx: Tensor, a_lbl: Tensor,
         match[rows, c[rows, j] + offset] = True
     pos = ((same & lab_ok) | match) & not_self
     neg = ~same & lab_ok & ~match
-    return supcon_anchor_terms(sim, pos, neg)
+    per_anchor, has_pos = supcon_anchor_terms(sim, pos, neg)
+    # an anchor without negatives has the constant term log 1 = 0: left out
+    return per_anchor, has_pos & neg.any(-1)
 
 
 def _gather_rows(local: Tensor, sizes: Tensor) -> Tensor:
@@ -113,8 +115,8 @@ class AuxPixelContrastLoss(nn.Module):
     """Pixel contrast with auxiliary labels across images and views.
 
     Args:
-        temperature (float): T (ours: the paper's value is unknown).
-            Defaults to 0.1.
+        temperature (float): T; the paper's value is unknown, 0.07 is
+            Zhao et al.'s. Defaults to 0.07.
         max_anchors (int): Anchors sampled uniformly per rank among the
             pixels with an auxiliary label. Defaults to 1024.
         view_positives (bool): Count the same source pixel in the other
@@ -134,7 +136,7 @@ class AuxPixelContrastLoss(nn.Module):
     """
 
     def __init__(self,
-                 temperature: float = 0.1,
+                 temperature: float = 0.07,
                  max_anchors: int = 1024,
                  view_positives: bool = True,
                  match_ratio: float = 0.5,

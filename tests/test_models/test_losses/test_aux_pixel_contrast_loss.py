@@ -65,7 +65,7 @@ def _reference(embed, aux, coord, image_id, view, T, ratio, use_views,
                 pos.append(q)
             elif lbl[q] != IGN:
                 neg.append(q)
-        if not pos:
+        if not pos or not neg:  # no negative: constant 0, left out
             continue
         s_pos = f[pos] @ f[p] / T
         neg_sum = (f[neg] @ f[p] / T).exp().sum()
@@ -93,6 +93,7 @@ def test_loss_equals_brute_force(use_views, T):
                                 view_positives=use_views, anchor_chunk=7)
     out = loss(embed, aux, coord, image_id, view)
     ref = _reference(embed, aux, coord, image_id, view, T, 0.5, use_views)
+    assert ref.item() > 0
     assert out.item() == pytest.approx(ref.item(), rel=1e-5)
 
 
@@ -116,7 +117,7 @@ def test_match_ratio_is_the_cell_radius():
     assert none.item() == pytest.approx(off.item(), rel=1e-6)
     wide = AuxPixelContrastLoss(max_anchors=10**6, match_ratio=1.5)(
         embed, aux, coord, image_id, view)
-    ref = _reference(embed, aux, coord, image_id, view, 0.1, 1.5, True)
+    ref = _reference(embed, aux, coord, image_id, view, 0.07, 1.5, True)
     assert wide.item() == pytest.approx(ref.item(), rel=1e-5)
 
 
@@ -181,7 +182,7 @@ def test_two_gloo_processes_contrast_with_every_rank():
         order = rows + other  # own rank first: anchor positions 0..
         e = embed[order].clone().requires_grad_(True)
         ref = _reference(e, aux[order], coord[order], image_id[order],
-                         view[order], 0.1, 0.5, True,
+                         view[order], 0.07, 0.5, True,
                          anchors=range(len(rows) * hw))
         ref.backward()
         assert res[rank]['loss'].item() == pytest.approx(ref.item(),
@@ -190,3 +191,16 @@ def test_two_gloo_processes_contrast_with_every_rank():
         torch.testing.assert_close(res[rank]['grad'],
                                    e.grad[:len(rows)].float(),
                                    rtol=1e-4, atol=1e-6)
+
+
+def test_anchors_without_negatives_are_left_out():
+    """One label everywhere: no anchor has a negative, every term is 0 and
+    none counts; one pixel of another label gives the others a negative."""
+    embed, aux, coord, image_id, view = _batch()
+    aux[:] = 1
+    loss = AuxPixelContrastLoss(max_anchors=10**6)
+    assert loss(embed, aux, coord, image_id, view).item() == 0.0
+    aux[0, 0, 0] = 2
+    out = loss(embed, aux, coord, image_id, view)
+    ref = _reference(embed, aux, coord, image_id, view, 0.07, 0.5, True)
+    assert out.item() == pytest.approx(ref.item(), rel=1e-5) and out > 0

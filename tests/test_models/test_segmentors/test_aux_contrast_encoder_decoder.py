@@ -88,6 +88,9 @@ def test_pretrain_config_steps_with_the_contrast_only(tiny):
     cfg = _cfg(PRETRAIN, root, aux_dir)
     assert cfg.find_unused_parameters and cfg.get('val_cfg') is None
     assert cfg.model.loss_aux_contrast.view_positives
+    # Zhao et al.'s temperature (the paper's is unknown), 1024 anchors
+    assert cfg.model.loss_aux_contrast.temperature == 0.07
+    assert cfg.model.loss_aux_contrast.max_anchors == 1024
     model, losses = _step(cfg)
     assert list(losses) == ['contrast.loss_aux_contrast']
     assert losses['contrast.loss_aux_contrast'] > 0
