@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 DEMO_DIR ?= work_dirs/demo
 DEMO_CFG := configs/demo/deeplabv3_r18-d8_1xb8-300_synthetic-64x64.py
 
-.PHONY: install test demo benchmark
+.PHONY: install test demo benchmark bundle
 
 install:
 	bash scripts/install.sh
@@ -17,3 +17,6 @@ demo:
 
 benchmark:
 	$(PY) benchmarks/pixel_contrast_step.py
+
+bundle:
+	bash scripts/bundle.sh

@@ -256,7 +256,8 @@ def main() -> None:
             if unknown:
                 sys.exit(f'error: row {row} names an unknown method')
             if any(fnmatch.fnmatch(row_name(row), p) for p in args.only):
-                run_row(matrix, row, args.dry_run)
+                if run_row(matrix, row, args.dry_run) is not None:
+                    write_tables(matrix)  # after every finished row
     if not args.dry_run:
         write_tables(matrix)
 
