@@ -127,6 +127,15 @@ methods = dict(
          _auxgen('ce_{fraction}_s{seed}', '{ce_cfg}',
                  '{extractor_dir}/iter_2000.pth')],
         'k32_o0.05'),
+    # auxiliary labels from the stage-1 model of auxcon_ce_k32 (a model
+    # trained with the auxiliary-label contrast only: feat, K 32, 5 %)
+    auxcon_auxpre_k32=_aux_method(
+        [_split_stage(),
+         dict(_ce_extractor, dir='auxcon_ce_k32_{fraction}_2000_s{seed}/'
+              'pretrain', cmd=['test', '-f', '{stage_dir}/iter_500.pth']),
+         _auxgen('auxpre_{fraction}_s{seed}', '{aux_pre_cfg}',
+                 '{extractor_dir}/iter_500.pth')],
+        'k32_o0.05'),
     # auxiliary labels from CP2 on the CamVid images (feat, K 32, 5 %)
     auxcon_cp2_k32=_aux_method(
         [_split_stage(), _cp2_pretrain,
@@ -141,7 +150,7 @@ rows = [
     dict(_row, method=m, fraction='1-8', iters=it, seed=s)
     for s in (0, 1, 2)
     for m, it in (('ce', 2000), ('auxcon_ce_k32', 2000),
-                  ('auxcon_cp2_k32', 2000), ('cp2', 2000), ('spc', 2000),
-                  ('ce', 3000))
+                  ('auxcon_auxpre_k32', 2000), ('auxcon_cp2_k32', 2000),
+                  ('cp2', 2000), ('spc', 2000), ('ce', 3000))
 ] + [dict(_row, method='ce', fraction='full', iters=2000, seed=s)
      for s in (0, 1, 2)]

@@ -128,7 +128,8 @@ def parse_val_curve(path: str) -> List:
     return curve
 
 
-def run_row(matrix: Config, row: dict, dry_run: bool) -> Optional[Dict]:
+def run_row(matrix: Config, row: dict, dry_run: bool,
+            until: Optional[str] = None) -> Optional[Dict]:
     name = row_name(row)
     row_dir = osp.join(matrix.work_root, name)
     result_file = osp.join(row_dir, 'result.json')
@@ -168,6 +169,8 @@ def run_row(matrix: Config, row: dict, dry_run: bool) -> Optional[Dict]:
             info = run_stage(cmd, stage_dir, 'stage.log')
         stage_info[stage['name']] = info
         stages.append(stage)
+        if stage['name'] == until:
+            return None
     if dry_run:
         return None
     test_stage = next(s for s in reversed(method) if s.get('test'))
@@ -245,6 +248,8 @@ def main() -> None:
     parser.add_argument('--dry-run', action='store_true',
                         help='print the commands, run nothing')
     parser.add_argument('--table-only', action='store_true')
+    parser.add_argument('--until', help='run the selected rows up to this '
+                        'stage only (e.g. auxgen), leaving the rest')
     args = parser.parse_args()
     matrix = Config.fromfile(args.matrix)
     for key in ('work_root', 'methods', 'rows', 'splits'):
@@ -256,7 +261,8 @@ def main() -> None:
             if unknown:
                 sys.exit(f'error: row {row} names an unknown method')
             if any(fnmatch.fnmatch(row_name(row), p) for p in args.only):
-                if run_row(matrix, row, args.dry_run) is not None:
+                if run_row(matrix, row, args.dry_run,
+                           args.until) is not None:
                     write_tables(matrix)  # after every finished row
     if not args.dry_run:
         write_tables(matrix)
