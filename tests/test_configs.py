@@ -259,3 +259,24 @@ def test_cp2_pretrain_config_builds_and_steps(path):
     total.backward()
     assert next(model.backbone.parameters()).grad is not None
     assert model.queue_ptr.item() == 2
+
+
+@pytest.mark.parametrize('pair', [
+    ('label_efficient/deeplabv3plus-spc-pretrain_r50-d8_4xb2-40k_'
+     'cityscapes-1-8-512x1024.py',
+     'label_efficient/deeplabv3plus_r50-d8_4xb2-40k_cityscapes-1-8-512x1024_'
+     'spc-finetune.py'),
+    ('label_efficient/deeplabv3plus-spc-pretrain_r50-d8_4xb4-20k_voc12aug-'
+     '366-512x512.py',
+     'label_efficient/deeplabv3plus_r50-d8_4xb4-20k_voc12aug-366-512x512_'
+     'spc-finetune.py'),
+])
+def test_two_stage_configs_share_the_label_split(pair):
+    """Stage 2 fine-tunes on the split stage 1 was trained on, and loads
+    stage 1's work dir."""
+    pre, ft = (Config.fromfile(osp.join(REPO, 'configs', p)) for p in pair)
+    pre_ds, ft_ds = pre.train_dataloader.dataset, ft.train_dataloader.dataset
+    assert pre_ds.ann_file == ft_ds.ann_file and 'splits/' in pre_ds.ann_file
+    assert pre_ds.type == ft_ds.type and \
+        pre_ds.data_prefix == ft_ds.data_prefix
+    assert osp.splitext(osp.basename(pair[0]))[0] in ft.load_from
