@@ -168,12 +168,20 @@ PIXEL_CONTRAST_VALUES = {
     'cityscapes-mem-semihard': dict(_PC, contrast_with='both',
                                     memory=(29750, 2975, 10)),
 }
+# the CPU CamVid protocol (configs/camvid_cpu/, 2000 iterations): the
+# official CamVid values with the warm-up scaled to the schedule (ours)
+PIXEL_CONTRAST_VALUES['camvid-cpu'] = dict(
+    PIXEL_CONTRAST_VALUES['camvid'], warmup_iters=500)
+PIXEL_CONTRAST_VALUES['camvid-cpu-mem'] = dict(
+    PIXEL_CONTRAST_VALUES['camvid-mem'], warmup_iters=300)
 
 
 def _pc_key(path):
     name = osp.basename(path)
     data = next(d for d in ('cityscapes', 'pascal-context', 'coco-stuff',
                             'camvid', 'voc') if d in name)
+    if 'camvid_cpu' in path:
+        data += '-cpu'
     if '-mem-semihard' in name:
         return data + '-mem-semihard'
     return data + '-mem' if '-mem_' in name else data

@@ -9,6 +9,10 @@ results_dir = 'docs/results/camvid_cpu'  # committed: one JSON per row
 variables = dict(
     data_root='data/camvid',
     ce_cfg='configs/camvid_cpu/deeplabv3_r18-d16_1xb8-2k_camvid-1-8-180x240.py',
+    pc_cfg='configs/camvid_cpu/deeplabv3-contrast_r18-d16_1xb8-2k_camvid-1-8-'
+    '180x240.py',
+    pc_mem_cfg='configs/camvid_cpu/deeplabv3-contrast-mem_r18-d16_1xb8-2k_'
+    'camvid-1-8-180x240.py',
     aux_pre_cfg='configs/beyond_single/deeplabv3-auxcon-pretrain_r18-d16_'
     '1xb8-500iter_camvid-180x240.py',
     aux_ft_cfg='configs/beyond_single/deeplabv3_r18-d16_1xb8-2k_camvid-1-8-'
@@ -97,6 +101,11 @@ _cp2_pretrain = dict(
 methods = dict(
     # cross-entropy from random init
     ce=[_split_stage(), _ce_train(), _test()],
+    # CE + pixel contrast (Wang et al.), in-batch / with the memory bank
+    contrast=[_split_stage(), _ce_train('{pc_cfg}'), _test('{pc_cfg}')],
+    contrast_mem=[
+        _split_stage(), _ce_train('{pc_mem_cfg}'), _test('{pc_mem_cfg}')
+    ],
     # CP2 on the 367 training images (labels unused) -> convert -> CE
     cp2=[
         _split_stage(), _cp2_pretrain,
@@ -151,6 +160,7 @@ rows = [
     for s in (0, 1, 2)
     for m, it in (('ce', 2000), ('auxcon_ce_k32', 2000),
                   ('auxcon_auxpre_k32', 2000), ('auxcon_cp2_k32', 2000),
-                  ('cp2', 2000), ('spc', 2000), ('ce', 3000))
+                  ('cp2', 2000), ('spc', 2000), ('contrast', 2000),
+                  ('contrast_mem', 2000), ('ce', 3000))
 ] + [dict(_row, method='ce', fraction='full', iters=2000, seed=s)
      for s in (0, 1, 2)]
