@@ -6,13 +6,13 @@
 #   python tools/make_split.py configs/deeplabv3/deeplabv3_r50-d8_4xb4-20k_voc12aug-512x512.py --count 92 --cfg-options train_dataloader.dataset.datasets.1.ann_file=ImageSets/Segmentation/train.txt
 # (the cfg option makes the candidates VOC train only; without it they are
 # the union of train and aug, each image once) -> splits/train_92.txt
-_base_ = ['./deeplabv3_r50-d8_4xb4-20k_voc12aug-512x512.py']
+_base_ = [
+    './deeplabv3_r50-d8_4xb4-20k_voc12aug-512x512.py',
+    '../_base_/datasets/voc12aug_split.py'
+]
 train_dataloader = dict(
     dataset=dict(
+        _base_.voc12aug_split,
         _delete_=True,
-        type='PascalVOCDataset',
-        data_root=_base_.data_root,
-        data_prefix=dict(
-            img_path='JPEGImages', seg_map_path='SegmentationClassAug'),
         ann_file='splits/train_92.txt',
         pipeline=_base_.train_pipeline))
