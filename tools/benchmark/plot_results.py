@@ -76,6 +76,11 @@ def plot_predictions(matrix, results: list, path: str, n_images: int) -> None:
     preds = {}
     for name, cfg_path, ckpt in models:
         model = init_model(osp.join(ROOT, cfg_path), ckpt, device='cpu')
+        # inference needs no labels: drop the steps that read / check them
+        model.cfg.test_pipeline = [
+            t for t in model.cfg.test_dataloader.dataset.pipeline
+            if t['type'] not in ('LoadAnnotations', 'ValidateSegLabels')
+        ]
         preds[name] = [inference_model(
             model, ds.get_data_info(int(i))['img_path']).pred_sem_seg.data[0]
             .numpy() for i in idx]

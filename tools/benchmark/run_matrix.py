@@ -224,16 +224,16 @@ def write_tables(matrix: Config) -> None:
         groups.setdefault((r['method'], r['fraction'], r['iters']),
                           []).append(r)
     lines = ['| method | labels | iters | seeds | test mIoU (mean ± std) | '
-             'per seed | train time (min) | peak RSS (GB) |',
+             'per seed | time of all stages (min) | peak RSS (GB) |',
              '|---|---|---|---|---|---|---|---|']
     for (method, frac, iters), rs in sorted(groups.items()):
         ious = [r['mIoU'] for r in rs]
-        std = statistics.stdev(ious) if len(ious) > 1 else float('nan')
+        std = f'{statistics.stdev(ious):.2f}' if len(ious) > 1 else 'n/a'
         per_seed = ', '.join(f'{r["mIoU"]:.2f} (s{r["seed"]})' for r in rs)
         mins = statistics.mean(r['train_seconds'] for r in rs) / 60
         rss = max((r['peak_rss_mb'] or 0) for r in rs) / 1024
         lines.append(f'| {method} | {frac} | {iters} | {len(rs)} | '
-                     f'{statistics.mean(ious):.2f} ± {std:.2f} | {per_seed} | '
+                     f'{statistics.mean(ious):.2f} ± {std} | {per_seed} | '
                      f'{mins:.1f} | {rss:.2f} |')
     with open(osp.join(out_dir, 'results.md'), 'w') as fh:
         fh.write('\n'.join(lines) + '\n')
