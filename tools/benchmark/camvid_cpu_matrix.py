@@ -140,8 +140,9 @@ methods = dict(
     # trained with the auxiliary-label contrast only: feat, K 32, 5 %)
     auxcon_auxpre_k32=_aux_method(
         [_split_stage(),
-         dict(_ce_extractor, dir='auxcon_ce_k32_{fraction}_2000_s{seed}/'
-              'pretrain', cmd=['test', '-f', '{stage_dir}/iter_500.pth']),
+         dict(name='extractor', resumable=False,
+              dir='auxcon_ce_k32_{fraction}_2000_s{seed}/pretrain',
+              cmd=['test', '-f', '{stage_dir}/iter_500.pth']),
          _auxgen('auxpre_{fraction}_s{seed}', '{aux_pre_cfg}',
                  '{extractor_dir}/iter_500.pth')],
         'k32_o0.05'),
