@@ -8,6 +8,12 @@
         [--outlier-scope global|per_cluster]
         [--splits train val] [--samples-per-image 256] [--label-stride 4]
         [--seed 0] [--no-gt] [--img-suffix SUFFIX] [--cfg-options ...]
+        [--dbscan-eps EPS [EPS ...] [--dbscan-min-samples 10]
+         [--dbscan-samples 20000]] [--launcher none|pytorch|slurm|mpi]
+
+    # several processes (each takes a block of the images; same labels):
+    torchrun --nproc_per_node 2 tools/generate_aux_labels.py ... \
+        --launcher pytorch
 
 DATA_CONFIG gives the images (its ``<split>_dataloader`` data sets, all
 listed splits clustered together); EXTRACTOR_CONFIG + CKPT the frozen
@@ -16,20 +22,24 @@ our CP2 or label-efficient checkpoints, or an mmpretrain MoCo v2 /
 classification model (``--mode backbone``). Writes ``OUT_DIR/<stem>.png``
 per image, ``meta.json``, ``centroids.npy`` and ``preview.png``. Several
 ``--k`` / ``--outlier-ratio`` values write one folder per setting,
-``OUT_DIR/k<K>_o<share>/``, from one feature extraction. Score the result
-with ``tools/eval_aux_labels.py``.
+``OUT_DIR/k<K>_o<share>/``, from one feature extraction. ``--dbscan-eps``
+adds DBSCAN settings (the paper's ablation; K is what DBSCAN finds, its
+noise is ignore), ``OUT_DIR/dbscan_e<eps>_m<min>/``. Score the result with
+``tools/eval_aux_labels.py`` or ``tools/benchmark/aux_metric_table.py``.
 """
 import argparse
 import os.path as osp
 import sys
 import time
 
+import torch
 from mmengine.config import Config, DictAction
+from mmengine.dist import get_rank
 from mmengine.registry import init_default_scope
 
 import cp2_mmseg  # noqa: F401
 from cp2_mmseg.aux_labels import (FeatureExtractor, generate_aux_label_sets,
-                                  setting_name, split_dataset_cfg)
+                                  split_dataset_cfg)
 
 
 def parse_args():
@@ -62,8 +72,16 @@ def parse_args():
     parser.add_argument('--no-gt', action='store_true',
                         help='unlabelled images: do not load annotations')
     parser.add_argument('--img-suffix', default=None)
+    parser.add_argument('--dbscan-eps', type=float, nargs='+', default=[],
+                        help='DBSCAN radii (L2-normalised features), one '
+                        'setting each: the clustering ablation')
+    parser.add_argument('--dbscan-min-samples', type=int, default=10)
+    parser.add_argument('--dbscan-samples', type=int, default=20000,
+                        help='points of the fit sample DBSCAN clusters')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='overrides of DATA_CONFIG')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
     return parser.parse_args()
 
 
@@ -84,6 +102,12 @@ def build_images(cfg: Config, splits, with_gt: bool):
 
 def main() -> None:
     args = parse_args()
+    if args.launcher != 'none':
+        from mmengine.dist import init_dist
+        from cp2_mmseg.utils import init_cpu_process_group
+        init_cpu_process_group(Config(), args.launcher)  # gloo without GPU
+        if torch.cuda.is_available() or args.launcher != 'pytorch':
+            init_dist(args.launcher, backend='nccl')
     data_cfg = Config.fromfile(args.data_config)
     if args.cfg_options:
         data_cfg.merge_from_dict(args.cfg_options)
@@ -92,20 +116,28 @@ def main() -> None:
     ks = args.k or [len(dataset.metainfo.get('classes', ()))]
     extractor = FeatureExtractor(args.extractor_config, args.checkpoint,
                                  args.mode, args.layer, args.input_scale)
+    if args.launcher != 'none' and torch.cuda.is_available():
+        extractor.cuda()  # init_dist set this process's device
     n_k = 1 if args.mode == 'pred' else len(set(ks))
-    several = n_k * len(args.outlier_ratio) > 1
+    several = n_k * len(args.outlier_ratio) + len(set(args.dbscan_eps)) > 1
     start = time.perf_counter()
     metas = generate_aux_label_sets(
         extractor, dataset, args.out_dir, ks=ks,
         outlier_ratios=args.outlier_ratio, outlier_scope=args.outlier_scope,
         samples_per_image=args.samples_per_image,
         label_stride=args.label_stride, seed=args.seed, n_init=args.n_init,
-        img_suffix=args.img_suffix, subdirs=several)
+        img_suffix=args.img_suffix, subdirs=several,
+        dbscan_eps=args.dbscan_eps,
+        dbscan_min_samples=args.dbscan_min_samples,
+        dbscan_samples=args.dbscan_samples)
     secs = time.perf_counter() - start
-    print(f'\n{metas[0]["images"]} images in {secs:.1f} s:')
+    if get_rank() != 0:
+        return
+    print(f'\n{metas[0]["images"]} images in {secs:.1f} s '
+          f'({metas[0]["processes"]} process(es)):')
     for meta in metas:
-        where = osp.join(args.out_dir, setting_name(
-            meta['k'], meta['outlier_ratio'])) if several else args.out_dir
+        where = osp.join(args.out_dir, meta['setting']) if several \
+            else args.out_dir
         print(f'  {where}: K = {meta["k"]}, '
               f'{100 * meta["ignored_share"]:.1f} % ignored')
     print('see meta.json and preview.png in each folder')

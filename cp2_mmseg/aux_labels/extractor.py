@@ -109,9 +109,16 @@ class FeatureExtractor(nn.Module):
         return getattr(head, 'num_classes', None)
 
     def preprocess(self, imgs: list) -> Tensor:
-        """Raw (3, H, W) uint8 BGR tensors -> the model's normalised batch."""
-        data = self.model.data_preprocessor(
-            dict(inputs=imgs, data_samples=None), False)
+        """Raw (3, H, W) uint8 BGR tensors -> the model's normalised batch.
+
+        mmseg's preprocessor takes the list of images; a self-supervised
+        one (mmpretrain's ``SelfSupDataPreprocessor``, CP2's) takes a list
+        of *views*, each a stacked batch, so the images go in as one view.
+        """
+        pre = self.model.data_preprocessor
+        if type(pre).__name__.startswith('SelfSup'):
+            imgs = [torch.stack(imgs)]
+        data = pre(dict(inputs=imgs, data_samples=None), False)
         inputs = data['inputs']
         if isinstance(inputs, (list, tuple)):  # self-supervised preprocessors
             inputs = inputs[0]

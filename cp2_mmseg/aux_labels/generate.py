@@ -12,6 +12,19 @@ image, assigns every position to its nearest centroid, marks outliers
 ``mode='pred'`` uses a segmentor's predicted classes (K = C) and marks the
 ``outlier_ratio`` least confident pixels (max softmax) ignore.
 
+DBSCAN settings (the paper's clustering ablation, ``dbscan_eps``) fit
+:func:`~.dbscan.dbscan` on a ``dbscan_samples`` subsample of the same fit
+sample; every pixel then takes the cluster of its nearest core point within
+eps, the rest (DBSCAN's noise) is written as ignore. K is what DBSCAN finds.
+
+Under torch.distributed (``tools/generate_aux_labels.py --launcher
+pytorch``) every process takes a contiguous block of the images, so the
+shards of the fit sample, in rank order, are the one-process sample: the
+same seed gives the same centroids and labels with any number of
+processes. K-means and the outlier threshold reduce over all processes
+(:mod:`.kmeans`); the DBSCAN subsample is gathered to every process; each
+process writes its own images' labels and rank 0 the metadata.
+
 Writes ``meta.json`` (extractor config, checkpoint and its SHA-256, mode,
 layer, K, outlier rule and thresholds, seed, sample size, inertia, label
 counts), ``centroids.npy`` and ``preview.png`` (image | auxiliary labels |
@@ -26,10 +39,13 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+from mmengine import dist
 from mmengine.utils import ProgressBar
 
+from ..models.utils.dist_utils import all_gather_cat
+from .dbscan import dbscan, dbscan_assign
 from .extractor import FeatureExtractor, features_at, file_sha256
-from .kmeans import assign, kmeans, outlier_threshold
+from .kmeans import assign, global_subsample, kmeans, outlier_threshold
 
 
 def split_dataset_cfg(cfg, split: str) -> dict:
@@ -103,6 +119,11 @@ def setting_name(k: int, outlier_ratio: float) -> str:
     return f'k{k}_o{outlier_ratio:g}'
 
 
+def dbscan_setting_name(eps: float, min_samples: int) -> str:
+    """Folder of one DBSCAN setting, e.g. ``dbscan_e0.3_m10``."""
+    return f'dbscan_e{eps:g}_m{min_samples}'
+
+
 def generate_aux_label_sets(extractor: FeatureExtractor,
                             dataset,
                             out_root: str,
@@ -116,7 +137,10 @@ def generate_aux_label_sets(extractor: FeatureExtractor,
                             max_iter: int = 100,
                             img_suffix: Optional[str] = None,
                             num_preview: int = 4,
-                            subdirs: bool = True) -> List[Dict]:
+                            subdirs: bool = True,
+                            dbscan_eps: Sequence[float] = (),
+                            dbscan_min_samples: int = 10,
+                            dbscan_samples: int = 20000) -> List[Dict]:
     """Auxiliary labels for several (K, outlier share) settings at once.
 
     The features of every image are computed twice in all (fit sample,
@@ -147,6 +171,11 @@ def generate_aux_label_sets(extractor: FeatureExtractor,
             :class:`LoadAuxLabel`).
         num_preview (int): Images in ``preview.png``.
         subdirs (bool): One folder per setting (see above).
+        dbscan_eps (list[float]): DBSCAN radii, one setting each (folder
+            :func:`dbscan_setting_name`), besides the K-means settings.
+        dbscan_min_samples (int): DBSCAN's core-point count.
+        dbscan_samples (int): Points of the fit sample DBSCAN clusters
+            (it is quadratic).
 
     Returns:
         list[dict]: The metadata written to each ``meta.json``.
@@ -154,39 +183,51 @@ def generate_aux_label_sets(extractor: FeatureExtractor,
     from ..datasets.transforms import LoadAuxLabel
     pred = extractor.mode == 'pred'
     if pred:
+        if dbscan_eps:
+            raise ValueError("DBSCAN needs features; mode='pred' labels are "
+                             'the predicted classes')
         ks = [extractor.num_classes]
     ks = sorted(set(ks))
     for k in ks:
         if not k or k < 1:
             raise ValueError(f'generate_aux_labels: k must be >= 1, got {k}')
-    settings = [(k, r) for k in ks for r in outlier_ratios]
+    settings = [('kmeans', k, r) for k in ks for r in outlier_ratios] + [
+        ('dbscan', None, e) for e in sorted(set(dbscan_eps))]
     if not subdirs and len(settings) != 1:
         raise ValueError('subdirs=False needs exactly one setting, got '
                          f'{settings}')
+    rank, world = dist.get_rank(), dist.get_world_size()
+    if len(dataset) < world:
+        raise ValueError(f'{world} processes for {len(dataset)} images')
+    mine = range(len(dataset) * rank // world,
+                 len(dataset) * (rank + 1) // world)
 
     def features(i):
         item = dataset[i]
         x = extractor.preprocess([_image_tensor(item)])
         return item, extractor(x)
 
-    # pass 1: the fit sample
+    # pass 1: the fit sample (this process's block of images)
     samples = []
-    bar = ProgressBar(len(dataset))
-    for i in range(len(dataset)):
+    bar = ProgressBar(len(mine)) if rank == 0 else None
+    for i in mine:
         _, f = features(i)
         g = torch.Generator().manual_seed(seed * 1000003 + i)
         if pred:
             conf = F.softmax(f.float(), dim=1).max(1)[0].flatten()
             idx = torch.randperm(conf.numel(), generator=g)
-            samples.append(conf[idx[:samples_per_image]])
+            samples.append(conf[idx[:samples_per_image].to(conf.device)])
         else:  # at the resolution labels are assigned at (1/label_stride)
             in_h, in_w = extractor.last_input_size
             size = (max(1, in_h // label_stride), max(1, in_w // label_stride))
             f = features_at(f, size)[0].flatten(1).t()  # (hw, D)
             idx = torch.randperm(f.shape[0], generator=g)
-            samples.append(f[idx[:samples_per_image]])
-        bar.update()
+            samples.append(f[idx[:samples_per_image].to(f.device)])
+        if bar:
+            bar.update()
     sample = torch.cat(samples)
+    n_fit = int(all_gather_cat(
+        torch.tensor([sample.shape[0]], device=sample.device)).sum())
     base_meta = dict(extractor_config=extractor.config,
                      checkpoint=extractor.checkpoint,
                      checkpoint_sha256=file_sha256(extractor.checkpoint)
@@ -196,7 +237,8 @@ def generate_aux_label_sets(extractor: FeatureExtractor,
                      outlier_scope=outlier_scope, seed=seed,
                      samples_per_image=samples_per_image,
                      label_stride=label_stride,
-                     fit_sample=int(sample.shape[0]), images=len(dataset))
+                     fit_sample=n_fit, images=len(dataset),
+                     processes=world)
     fits = {}
     for k in ks:
         if not pred:
@@ -204,35 +246,63 @@ def generate_aux_label_sets(extractor: FeatureExtractor,
                         seed=seed)
             labels, dists = assign(sample, km['centroids'])
             fits[k] = (km, labels, dists)
+    if dbscan_eps:  # one subsample, the same on every process
+        sub = global_subsample(
+            sample, dbscan_samples,
+            torch.Generator().manual_seed(seed * 1000003 + 999))
     states = []
-    for k, ratio in settings:
-        out_dir = osp.join(out_root, setting_name(k, ratio)) if subdirs \
-            else out_root
+    for algo, k, ratio in settings:
+        if algo == 'dbscan':
+            eps = ratio
+            fit = dbscan(sub, eps, dbscan_min_samples)
+            core = fit['core']
+            k = max(fit['num_clusters'], 1)
+            name = dbscan_setting_name(eps, dbscan_min_samples)
+        else:
+            name = setting_name(k, ratio)
+        out_dir = osp.join(out_root, name) if subdirs else out_root
         os.makedirs(out_dir, exist_ok=True)
         ignore = 255 if k <= 254 else 65535
-        meta = dict(base_meta, k=int(k), ignore_index=ignore,
-                    outlier_ratio=ratio)
+        meta = dict(base_meta, setting=name, clustering=algo, k=int(k),
+                    ignore_index=ignore)
         st = dict(k=k, out_dir=out_dir, ignore=ignore, meta=meta,
                   namer=LoadAuxLabel(out_dir, img_suffix=img_suffix),
                   counts=np.zeros(k + 1, np.int64), preview=[])
-        if pred:
-            n_out = int(ratio * sample.numel())
+        if algo == 'dbscan':
+            st['core_points'] = sub[core]
+            st['core_labels'] = fit['labels'][core]
+            st['eps'] = eps
+            meta.update(dbscan_eps=eps, dbscan_min_samples=dbscan_min_samples,
+                        dbscan_sample=int(sub.shape[0]),
+                        dbscan_core_points=int(core.sum()),
+                        dbscan_sample_noise_share=fit['noise_share'])
+            if rank == 0:
+                np.save(osp.join(out_dir, 'core_points.npy'),
+                        st['core_points'].cpu().numpy())
+                np.save(osp.join(out_dir, 'core_labels.npy'),
+                        st['core_labels'].cpu().numpy())
+        elif pred:
+            meta['outlier_ratio'] = ratio
+            allc = all_gather_cat(sample)
+            n_out = int(ratio * allc.numel())
             meta['confidence_threshold'] = float(
-                sample.sort()[0][n_out]) if n_out else -1.
+                allc.sort()[0][n_out]) if n_out else -1.
         else:
+            meta['outlier_ratio'] = ratio
             km, labels, dists = fits[k]
             st['centroids'] = km['centroids']
             st['thr'] = outlier_threshold(dists, labels, k, ratio,
                                           outlier_scope)
             meta.update(inertia=km['inertia'], kmeans_iters=km['n_iter'],
                         thresholds=[float(t) for t in st['thr']])
-            np.save(osp.join(out_dir, 'centroids.npy'),
-                    km['centroids'].numpy())
+            if rank == 0:
+                np.save(osp.join(out_dir, 'centroids.npy'),
+                        km['centroids'].cpu().numpy())
         states.append(st)
-    # pass 2: one label map per image and setting
-    pal = _palette(max(max(ks), 256))
-    bar = ProgressBar(len(dataset))
-    for i in range(len(dataset)):
+    # pass 2: one label map per image and setting (this process's block)
+    pal = _palette(max(max(st['k'] for st in states), 256))
+    bar = ProgressBar(len(mine)) if rank == 0 else None
+    for i in mine:
         item, f = features(i)
         h, w = item['img'].shape[:2]
         if pred:
@@ -247,13 +317,20 @@ def generate_aux_label_sets(extractor: FeatureExtractor,
             if pred:
                 lab = pred_lab.clone()
                 lab[conf < st['meta']['confidence_threshold']] = ignore
+            elif 'eps' in st:
+                lab = dbscan_assign(flat, st['core_points'],
+                                    st['core_labels'], st['eps'])
+                lab[lab < 0] = ignore
+                lab = F.interpolate(
+                    lab.reshape(size)[None, None].float(),
+                    size=(in_h, in_w), mode='nearest')[0, 0].long()[:h, :w]
             else:
                 lab, d = assign(flat, st['centroids'])
                 lab[d.double() > st['thr'][lab]] = ignore
                 lab = F.interpolate(
                     lab.reshape(size)[None, None].float(),
                     size=(in_h, in_w), mode='nearest')[0, 0].long()[:h, :w]
-            label = lab.numpy().astype(
+            label = lab.cpu().numpy().astype(
                 np.uint8 if ignore == 255 else np.uint16)
             cv2.imwrite(st['namer'].aux_path(item['img_path']), label)
             k = st['k']
@@ -269,14 +346,22 @@ def generate_aux_label_sets(extractor: FeatureExtractor,
                 if gt is not None:
                     row.append(_colour(gt, 255, pal[::-1].copy()))
                 st['preview'].append(np.concatenate(row, axis=1))
-        bar.update()
+        if bar:
+            bar.update()
     metas = []
     for st in states:
-        meta, counts, k = st['meta'], st['counts'], st['k']
+        meta, k = st['meta'], st['k']
+        counts = torch.from_numpy(st['counts']).to(sample.device)
+        if world > 1:
+            dist.all_reduce(counts, op='sum')
+        counts = counts.cpu().numpy()
         meta['label_counts'] = counts[:k].tolist()
         meta['ignored_pixels'] = int(counts[k])
         meta['ignored_share'] = float(counts[k] / max(counts.sum(), 1))
+        metas.append(meta)
         preview = st['preview']
+        if rank != 0:
+            continue
         if preview:
             width = max(p.shape[1] for p in preview)
             preview = [np.pad(p, ((0, 0), (0, width - p.shape[1]), (0, 0)))
@@ -285,5 +370,5 @@ def generate_aux_label_sets(extractor: FeatureExtractor,
                         np.concatenate(preview, axis=0))
         with open(osp.join(st['out_dir'], 'meta.json'), 'w') as fh:
             json.dump(meta, fh, indent=1)
-        metas.append(meta)
+    dist.barrier()
     return metas

@@ -164,3 +164,110 @@ def test_input_scale_keeps_the_label_geometry(tmp_path):
     ref = F.interpolate(logits, (48, 64), mode='bilinear',
                         align_corners=False).argmax(1)[0].numpy()
     np.testing.assert_array_equal(lab, ref)
+
+
+def test_dbscan_setting_labels_by_nearest_core_point(tmp_path):
+    """A DBSCAN setting beside a K-means one: its labels are the saved core
+    points' clusters within eps (noise = ignore), at the label stride."""
+    import torch.nn.functional as F
+    from mmengine.registry import DATASETS
+    from cp2_mmseg.aux_labels import (FeatureExtractor, dbscan_assign,
+                                      features_at, generate_aux_label_sets)
+    root = write_camvid(str(tmp_path / 'camvid'), size=(48, 64))
+    cfg, ckpt = _extractor(tmp_path)
+    init_default_scope('mmseg')
+    ds = DATASETS.build(dict(
+        type='CamVidDataset', data_root=root,
+        data_prefix=dict(img_path='train', seg_map_path='trainannot'),
+        pipeline=[dict(type='LoadImageFromFile')]))
+    ext = FeatureExtractor(cfg, ckpt, mode='feat')
+
+    def flat(i):
+        x = ext.preprocess([torch.from_numpy(np.ascontiguousarray(
+            cv2.imread(ds[i]['img_path']).transpose(2, 0, 1)))])
+        return features_at(ext(x), (12, 16))[0].flatten(1).t()
+
+    feats = torch.cat([flat(i) for i in range(len(ds))])
+    d = torch.cdist(feats, feats)
+    eps = float(d.kthvalue(6, dim=1)[0].quantile(0.5))  # a mid density
+    metas = generate_aux_label_sets(
+        ext, ds, str(tmp_path / 'aux'), ks=[3], dbscan_eps=[eps],
+        dbscan_min_samples=5, dbscan_samples=100000)
+    meta = [m for m in metas if m['clustering'] == 'dbscan'][0]
+    assert meta['setting'] == f'dbscan_e{eps:g}_m5'
+    out = tmp_path / 'aux' / meta['setting']
+    assert sorted(os.listdir(tmp_path / 'aux')) == sorted(
+        ['k3_o0.05', meta['setting']])
+    assert meta['dbscan_sample'] == meta['fit_sample']  # all of it
+    core_pts = torch.from_numpy(np.load(out / 'core_points.npy'))
+    core_lab = torch.from_numpy(np.load(out / 'core_labels.npy'))
+    assert 2 <= meta['k'] == int(core_lab.max()) + 1
+    assert 0 < meta['ignored_share'] < 1
+    for i in range(len(ds)):
+        lab = dbscan_assign(flat(i), core_pts, core_lab, eps)
+        lab[lab < 0] = 255
+        ref = F.interpolate(lab.reshape(1, 1, 12, 16).float(), (48, 64),
+                            mode='nearest')[0, 0].numpy()
+        name = osp.basename(ds[i]['img_path'])
+        got = cv2.imread(str(out / name), cv2.IMREAD_UNCHANGED)
+        np.testing.assert_array_equal(got, ref)
+
+
+def test_two_processes_write_what_one_writes(tmp_path):
+    """torchrun with 2 gloo processes (each a block of the images): the
+    same centroids, label files and counts as one process."""
+    root = write_camvid(str(tmp_path / 'camvid'), size=(48, 64))
+    cfg, ckpt = _extractor(tmp_path)
+    args = [DATA_CFG, cfg, None, '--checkpoint', ckpt, '--k', '3', '5',
+            '--outlier-ratio', '0.1', '--dbscan-eps', '0.3',
+            '--dbscan-min-samples', '4', '--splits', 'train', 'val',
+            '--cfg-options', f'train_dataloader.dataset.data_root={root}',
+            f'val_dataloader.dataset.data_root={root}']
+    outs = {}
+    for procs in (1, 2):
+        out = str(tmp_path / f'p{procs}')
+        a = [out if x is None else x for x in args]
+        cmd = [PYTHON, 'tools/generate_aux_labels.py'] + a if procs == 1 \
+            else [PYTHON, '-m', 'torch.distributed.run', '--nproc_per_node',
+                  '2', '--master_port', '29613',
+                  'tools/generate_aux_labels.py'] + a + ['--launcher',
+                                                         'pytorch']
+        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True,
+                              env=dict(os.environ, OMP_NUM_THREADS='1'))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        outs[procs] = out
+    for setting in ('k3_o0.1', 'k5_o0.1', 'dbscan_e0.3_m4'):
+        m1, m2 = (json.load(open(osp.join(outs[p], setting, 'meta.json')))
+                  for p in (1, 2))
+        assert (m1['processes'], m2['processes']) == (1, 2)
+        for key in ('k', 'label_counts', 'ignored_pixels', 'fit_sample'):
+            assert m1[key] == m2[key], (setting, key)
+        if setting.startswith('k'):
+            np.testing.assert_allclose(
+                np.load(osp.join(outs[1], setting, 'centroids.npy')),
+                np.load(osp.join(outs[2], setting, 'centroids.npy')),
+                atol=1e-6)
+        for split in ('train', 'val'):
+            for name in os.listdir(osp.join(root, split)):
+                a, b = (cv2.imread(osp.join(outs[p], setting, name),
+                                   cv2.IMREAD_UNCHANGED) for p in (1, 2))
+                np.testing.assert_array_equal(a, b)
+
+
+def test_cp2_extractor_takes_images_as_one_view(tmp_path):
+    """A CP2 checkpoint as the extractor: its self-supervised preprocessor
+    gets the image as one view (a stacked batch), normalised like the
+    model's training input."""
+    from cp2_mmseg.aux_labels import FeatureExtractor
+    from ..test_models.test_selfsup.test_cp2 import tiny_cfg
+    path = str(tmp_path / 'cp2.py')
+    Config(dict(default_scope='mmseg', model=tiny_cfg())).dump(path)
+    ext = FeatureExtractor(path, None, mode='feat')
+    img = torch.randint(0, 255, (3, 40, 56), dtype=torch.uint8)
+    x = ext.preprocess([img])
+    assert x.shape == (1, 3, 40, 56)
+    pre = ext.model.data_preprocessor
+    ref = (img.flip(0).float() - pre.mean) / pre.std  # BGR -> RGB
+    torch.testing.assert_close(x[0], ref)
+    f = ext(x)
+    assert f.shape == (1, 16, 3, 4)  # output stride 16

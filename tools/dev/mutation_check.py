@@ -44,6 +44,10 @@ BACKBONE = 'cp2_mmseg/models/utils/pretrained_backbone.py'
 KMEANS = 'cp2_mmseg/aux_labels/kmeans.py'
 QUALITY = 'cp2_mmseg/aux_labels/quality.py'
 T_KMEANS = 'tests/test_aux_labels/test_kmeans.py'
+DBSCAN = 'cp2_mmseg/aux_labels/dbscan.py'
+T_DBSCAN = 'tests/test_aux_labels/test_dbscan.py'
+GENERATE = 'cp2_mmseg/aux_labels/generate.py'
+T_GEN = 'tests/test_tools/test_generate_aux_labels.py'
 T_QUALITY = 'tests/test_aux_labels/test_quality.py'
 CP2_BASE_CFG = 'configs/_base_/models/cp2_r50-d16-aspp.py'
 PC_CONTEXT_CFG = 'configs/_base_/pixel_contrast/pascal_context.py'
@@ -332,6 +336,24 @@ MUTATIONS: List[Mutation] = [
       '        _all_sum(sums), _all_sum(counts), _all_sum(inertia)',
       '        _all_sum(inertia)',
       'centroids from this rank only', (T_KMEANS, )),
+    M('aux-dbscan-core-excludes-self', DBSCAN,
+      '    degree = torch.bincount(edges[0], minlength=n) + 1  # + the point',
+      '    degree = torch.bincount(edges[0], minlength=n)',
+      'DBSCAN core count without the point itself', (T_DBSCAN, )),
+    M('aux-dbscan-border-links', DBSCAN,
+      '    core_edge = core[edges[0]] & core[edges[1]]',
+      '    core_edge = core[edges[0]] | core[edges[1]]',
+      'DBSCAN chains clusters through border points', (T_DBSCAN, )),
+    M('aux-dbscan-border-radius', DBSCAN,
+      '        lab[d > float(eps)**2] = -1\n        labels[border] = lab',
+      '        labels[border] = lab',
+      'DBSCAN border points beyond eps join a cluster', (T_DBSCAN, )),
+    M('aux-gen-interleaved-shards', GENERATE,
+      '    mine = range(len(dataset) * rank // world,\n'
+      '                 len(dataset) * (rank + 1) // world)',
+      '    mine = range(rank, len(dataset), world)',
+      'processes take interleaved images: the fit sample order depends on '
+      'the process count', (T_GEN, )),
     M('aux-outlier-share', KMEANS,
       '    n_out = torch.floor(counts.double() * ratio).long()',
       '    n_out = torch.ceil(counts.double() * ratio).long() + 1',
