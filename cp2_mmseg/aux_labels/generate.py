@@ -40,6 +40,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine import dist
+from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 
 from ..models.utils.dist_utils import all_gather_cat
@@ -256,6 +257,11 @@ def generate_aux_label_sets(extractor: FeatureExtractor,
             eps = ratio
             fit = dbscan(sub, eps, dbscan_min_samples)
             core = fit['core']
+            print_log(
+                f'DBSCAN eps={eps:g} min_samples={dbscan_min_samples} on '
+                f'{sub.shape[0]} points: {fit["num_clusters"]} clusters, '
+                f'{int(core.sum())} core points, '
+                f'{100 * fit["noise_share"]:.1f} % noise', logger='current')
             k = max(fit['num_clusters'], 1)
             name = dbscan_setting_name(eps, dbscan_min_samples)
         else:

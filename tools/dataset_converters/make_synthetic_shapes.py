@@ -15,9 +15,13 @@ def main() -> None:
     parser.add_argument('--num-val', type=int, default=50)
     parser.add_argument('--size', type=int, default=64)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--class-colours', action='store_true',
+                        help='grey background, one colour family per class '
+                        '(the easy set of make demo)')
     args = parser.parse_args()
     counts = make_synthetic_dataset(args.out_dir, args.num_train,
-                                    args.num_val, args.size, args.seed)
+                                    args.num_val, args.size, args.seed,
+                                    args.class_colours)
     print(f'wrote {counts} images of {args.size}x{args.size} with classes '
           f'{SYNTHETIC_CLASSES} to {args.out_dir}')
 

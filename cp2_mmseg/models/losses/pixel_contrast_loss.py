@@ -13,13 +13,14 @@ the negatives only (not the SupCon sum over all other samples). It is
 computed in fp32 as ``logsigmoid(s_ij - logsumexp_{N_i} s)``, which never
 overflows, also under AMP.
 """
+import logging
 from typing import Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.dist import all_reduce, get_world_size
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, print_log
 from mmseg.registry import MODELS
 from torch import Tensor
 
@@ -359,6 +360,7 @@ class PixelContrastLoss(nn.Module):
         self.hard_ratio = hard_ratio
         self.contrast_with = contrast_with
         self.warmup_iters = warmup_iters
+        self._warned_no_anchor = False
         self.memory_chunk_classes = memory_chunk_classes
         self.memory_mining = dict(memory_mining) if memory_mining else None
         self.memory_keep_dtype = memory_keep_dtype
@@ -432,6 +434,19 @@ class PixelContrastLoss(nn.Module):
             self.min_pixels, self.hard_ratio, total_pairs=total_pairs)
         self.last_num_anchors = int(anchors.shape[0])
         if anchors.shape[0] == 0:
+            if self.training and not self._warned_no_anchor:
+                self._warned_no_anchor = True
+                min_pixels = self.min_pixels if self.min_pixels is not None \
+                    else self.max_views
+                print_log(
+                    f'{self.loss_name}: no (image, class) pair of this batch '
+                    f'has more than min_pixels={min_pixels} labelled pixels '
+                    f'at the embedding size {feats.shape[2]}x'
+                    f'{feats.shape[3]}, so the contrastive loss is 0 for it '
+                    '(the official rule). With small inputs or coarse '
+                    'embeddings, lower min_pixels (scale it with the '
+                    'embedding size). Warned once.',
+                    logger='current', level=logging.WARNING)
             return feats.sum() * 0.
         memory = valid = None
         if self.contrast_with in ('memory', 'both'):

@@ -478,3 +478,26 @@ def test_memory_class_lse_small_tau_float32_stays_finite():
            0.01).logsumexp(2)
     assert torch.isfinite(lse).all()
     assert torch.allclose(lse.double(), ref, rtol=1e-5, atol=1e-4)
+
+
+def test_no_qualifying_pair_warns_once_naming_min_pixels():
+    """An 8x8 embedding has at most 64 pixels per (image, class): with the
+    official min_pixels (= max_views = 100) nothing is sampled, the loss is
+    0, and the log says why (once)."""
+    from mmengine.logging import MMLogger
+    embed, logits, label = _maps(h=8, w=8)
+    loss = PixelContrastLoss().train()
+    logger = MMLogger.get_current_instance()
+    seen = []
+    handler = __import__('logging').Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        assert loss(embed, logits, label).item() == 0
+        assert loss(embed, logits, label).item() == 0
+    finally:
+        logger.removeHandler(handler)
+    hits = [m for m in seen if 'min_pixels=100' in m and '8x8' in m]
+    assert len(hits) == 1
+    assert PixelContrastLoss(min_pixels=2).train()(
+        embed, logits, label).item() > 0
