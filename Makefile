@@ -2,7 +2,6 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_DIR ?= work_dirs/demo
-DEMO_CFG := configs/demo/deeplabv3_r18-d8_1xb8-300_synthetic-64x64.py
 
 .PHONY: install test demo benchmark bundle
 

@@ -58,8 +58,12 @@ def main() -> None:
             scores = {k.replace('aux/', ''): v
                       for k, v in res['scores'].items()}
             name = osp.relpath(folder, osp.dirname(osp.abspath(root)))
+            if meta.get('clustering') == 'dbscan':  # noise is ignore
+                removed = f'DBSCAN noise {meta["ignored_share"]:.3f}'
+            else:
+                removed = f'{meta["outlier_ratio"]:g}'
             lines.append(
-                f'| {name} | {meta["k"]} | {meta["outlier_ratio"]:g} | ' +
+                f'| {name} | {meta["k"]} | {removed} | ' +
                 ' | '.join(f'{scores[c]:.3f}' for c in COLUMNS) +
                 f' | {res.get("seconds", float("nan")):.1f} |')
     table = '\n'.join(lines)
