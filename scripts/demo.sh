@@ -33,7 +33,7 @@ for run in ce contrast; do
     echo "[demo]   $run: $(grep -Eo 'mIoU: [0-9.]+' "$WORK/$run/test.log" | tail -n 1)"
 done
 echo "[demo] 5/5 per-class IoU and a picture"
-"$PY" tools/demo_report.py "cross-entropy=$CE:$WORK/ce/iter_$ITERS.pth" \
+PYTHONWARNINGS=ignore "$PY" tools/demo_report.py "cross-entropy=$CE:$WORK/ce/iter_$ITERS.pth" \
     "+pixel contrast=$PC:$WORK/contrast/iter_$ITERS.pth" \
     --out "$WORK/predictions.png"
 echo "[demo] done in $(( $(date +%s) - START )) s; logs: $WORK/{ce,contrast}/"
