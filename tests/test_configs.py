@@ -151,7 +151,7 @@ def test_spc_pretrain_config_train_step(path):
 # max_samples: the official 1024 per GPU x 4 GPUs, as a global budget
 _PC = dict(temperature=0.1, base_temperature=0.07, loss_weight=0.1,
            max_samples=4096, sample_budget='global', max_views=100,
-           warmup_iters=5000,
+           warmup_iters=5000, min_pixels=None,
            contrast_with='batch', memory=None)
 PIXEL_CONTRAST_VALUES = {
     'cityscapes': dict(_PC),
@@ -169,15 +169,22 @@ PIXEL_CONTRAST_VALUES = {
                                     memory=(29750, 2975, 10)),
 }
 # the CPU CamVid protocol (configs/camvid_cpu/, 2000 iterations): the
-# official CamVid values with the warm-up scaled to the schedule (ours)
+# official CamVid values with the warm-up scaled to the schedule and, in
+# batch mode, the pair threshold scaled to the 12x15 embedding (ours)
 PIXEL_CONTRAST_VALUES['camvid-cpu'] = dict(
-    PIXEL_CONTRAST_VALUES['camvid'], warmup_iters=500)
+    PIXEL_CONTRAST_VALUES['camvid'], warmup_iters=500, min_pixels=2)
+# make demo: 64x64 inputs, an 8x8 embedding (ours)
+PIXEL_CONTRAST_VALUES['demo'] = dict(
+    _PC, max_samples=1024, max_views=16, min_pixels=2, warmup_iters=100,
+    proj_channels=64)
 PIXEL_CONTRAST_VALUES['camvid-cpu-mem'] = dict(
     PIXEL_CONTRAST_VALUES['camvid-mem'], warmup_iters=300)
 
 
 def _pc_key(path):
     name = osp.basename(path)
+    if 'synthetic-demo' in name:
+        return 'demo'
     data = next(d for d in ('cityscapes', 'pascal-context', 'coco-stuff',
                             'camvid', 'voc') if d in name)
     if 'camvid_cpu' in path:
@@ -196,7 +203,8 @@ def test_contrast_config_values_per_data_set(path):
     heads = cfg.model.decode_head
     head = heads[-1] if isinstance(heads, (list, tuple)) else heads
     loss = head.loss_contrast
-    want = PIXEL_CONTRAST_VALUES[_pc_key(path)]
+    want = dict(PIXEL_CONTRAST_VALUES[_pc_key(path)])
+    proj_channels = want.pop('proj_channels', 256)
     for k, v in want.items():
         if k == 'memory':
             bank = loss.get('memory_bank')
@@ -207,7 +215,8 @@ def test_contrast_config_values_per_data_set(path):
                 assert bank.num_classes == head.num_classes
         else:
             assert loss.get(k) == v, (k, loss.get(k), v)
-    assert head.proj_cfg == dict(channels=256, proj_type='convmlp')
+    assert head.proj_cfg == dict(channels=proj_channels,
+                                 proj_type='convmlp')
 
 
 def test_hrnet_w48_baselines_have_contrast_configs():
