@@ -12,14 +12,16 @@ PYTHON = sys.executable
 
 def write_camvid(root: str, n_per_split=(4, 2, 2), seed: int = 0,
                  size=(24, 32), bad_value=None) -> str:
-    """A tiny CamVid in the SegNet layout, labels 0..11 (11 = void)."""
+    """A tiny CamVid in the SegNet layout, labels 0..11 (11 = void); file
+    names differ between splits, as in the real release."""
     rng = np.random.default_rng(seed)
-    for (split, ann), n in zip((('train', 'trainannot'), ('val', 'valannot'),
-                                ('test', 'testannot')), n_per_split):
+    for (split, ann, seq), n in zip(
+            (('train', 'trainannot', '0001TP'), ('val', 'valannot', '0016E5'),
+             ('test', 'testannot', 'Seq05VD')), n_per_split):
         os.makedirs(osp.join(root, split), exist_ok=True)
         os.makedirs(osp.join(root, ann), exist_ok=True)
         for i in range(n):
-            name = f'0001TP_{i:06d}.png'
+            name = f'{seq}_{i:06d}.png'
             img = rng.integers(0, 255, size + (3, ), dtype=np.uint8)
             lbl = rng.integers(0, 12, size, dtype=np.uint8)
             if bad_value is not None and split == 'train' and i == 1:

@@ -120,6 +120,33 @@ def setting_name(k: int, outlier_ratio: float) -> str:
     return f'k{k}_o{outlier_ratio:g}'
 
 
+def duplicate_images(dataset, img_suffix: Optional[str] = None) -> set:
+    """Indices whose image already occurred earlier in ``dataset`` (e.g. an
+    image listed in two splits): their label is written once.
+
+    Raises:
+        ValueError: when two *different* images map to the same label file
+            (the same name in two folders), naming both; the second would
+            silently overwrite the first.
+    """
+    from ..datasets.transforms import LoadAuxLabel
+    namer = LoadAuxLabel('', img_suffix=img_suffix)
+    seen, skip = {}, set()
+    for i in range(len(dataset)):
+        img = dataset.get_data_info(i)['img_path']
+        out = namer.aux_path(img)
+        if out not in seen:
+            seen[out] = img
+        elif seen[out] == img:
+            skip.add(i)  # the same image again
+        else:
+            raise ValueError(
+                f'{seen[out]} and {img} would both be labelled as {out!r}: '
+                'auxiliary labels are named by the image file name, so '
+                'generate each split into its own folder')
+    return skip
+
+
 def dbscan_setting_name(eps: float, min_samples: int) -> str:
     """Folder of one DBSCAN setting, e.g. ``dbscan_e0.3_m10``."""
     return f'dbscan_e{eps:g}_m{min_samples}'
@@ -200,6 +227,7 @@ def generate_aux_label_sets(extractor: FeatureExtractor,
     rank, world = dist.get_rank(), dist.get_world_size()
     if len(dataset) < world:
         raise ValueError(f'{world} processes for {len(dataset)} images')
+    skip = duplicate_images(dataset, img_suffix)
     mine = range(len(dataset) * rank // world,
                  len(dataset) * (rank + 1) // world)
 
@@ -309,6 +337,10 @@ def generate_aux_label_sets(extractor: FeatureExtractor,
     pal = _palette(max(max(st['k'] for st in states), 256))
     bar = ProgressBar(len(mine)) if rank == 0 else None
     for i in mine:
+        if i in skip:  # written at its first occurrence
+            if bar:
+                bar.update()
+            continue
         item, f = features(i)
         h, w = item['img'].shape[:2]
         if pred:

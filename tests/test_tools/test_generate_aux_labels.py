@@ -8,6 +8,7 @@ import subprocess
 
 import cv2
 import numpy as np
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -271,3 +272,30 @@ def test_cp2_extractor_takes_images_as_one_view(tmp_path):
     torch.testing.assert_close(x[0], ref)
     f = ext(x)
     assert f.shape == (1, 16, 3, 4)  # output stride 16
+
+
+def test_two_images_with_one_label_name_are_an_error(tmp_path):
+    """Labels are named by the image file name: a name in two splits would
+    be overwritten silently, so it is an error naming both files; the same
+    image listed twice is labelled once."""
+    from mmengine.dataset import ConcatDataset
+    from mmengine.registry import DATASETS
+    from cp2_mmseg.aux_labels.generate import duplicate_images
+    root = write_camvid(str(tmp_path / 'camvid'), size=(24, 32))
+    init_default_scope('mmseg')
+
+    def split(img, ann):
+        return DATASETS.build(dict(
+            type='CamVidDataset', data_root=root,
+            data_prefix=dict(img_path=img, seg_map_path=ann), pipeline=[]))
+
+    train = split('train', 'trainannot')
+    assert duplicate_images(ConcatDataset([train, split('val', 'valannot')
+                                           ])) == set()
+    assert duplicate_images(ConcatDataset([train, train])) == {4, 5, 6, 7}
+    for d in ('val', 'valannot'):
+        os.rename(osp.join(root, d, '0016E5_000000.png'),
+                  osp.join(root, d, '0001TP_000000.png'))
+    with pytest.raises(ValueError, match=r'train/0001TP_000000.png and .*'
+                       r'val/0001TP_000000.png'):
+        duplicate_images(ConcatDataset([train, split('val', 'valannot')]))
