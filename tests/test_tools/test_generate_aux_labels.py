@@ -49,6 +49,18 @@ def _extractor(tmp_path):
     return path, ckpt
 
 
+def _split(root, img='train', ann='trainannot', with_gt=False):
+    """One CamVid split as an mmseg data set loading the image (and the
+    ground truth)."""
+    from mmengine.registry import DATASETS
+    init_default_scope('mmseg')
+    pipeline = [dict(type='LoadImageFromFile')] + (
+        [dict(type='LoadAnnotations')] if with_gt else [])
+    return DATASETS.build(dict(
+        type='CamVidDataset', data_root=root,
+        data_prefix=dict(img_path=img, seg_map_path=ann), pipeline=pipeline))
+
+
 def test_generate_then_eval(tmp_path):
     root = write_camvid(str(tmp_path / 'camvid'), size=(48, 64))
     cfg, ckpt = _extractor(tmp_path)
@@ -82,16 +94,10 @@ def test_generate_then_eval(tmp_path):
 
 
 def test_same_seed_same_labels_and_pred_mode(tmp_path):
-    from mmengine.registry import DATASETS
     from cp2_mmseg.aux_labels import FeatureExtractor, generate_aux_labels
     root = write_camvid(str(tmp_path / 'camvid'), size=(48, 64))
     cfg, ckpt = _extractor(tmp_path)
-    init_default_scope('mmseg')
-    ds = DATASETS.build(dict(
-        type='CamVidDataset', data_root=root,
-        data_prefix=dict(img_path='train', seg_map_path='trainannot'),
-        pipeline=[dict(type='LoadImageFromFile'),
-                  dict(type='LoadAnnotations')]))
+    ds = _split(root, with_gt=True)
     ext = FeatureExtractor(cfg, ckpt, mode='feat')
     maps = []
     for run in range(2):
@@ -140,15 +146,10 @@ def test_input_scale_keeps_the_label_geometry(tmp_path):
     """A half-scale extractor: labels at the image size, and pred mode
     equals running the model on the resized image."""
     import torch.nn.functional as F
-    from mmengine.registry import DATASETS
     from cp2_mmseg.aux_labels import FeatureExtractor, generate_aux_labels
     root = write_camvid(str(tmp_path / 'camvid'), size=(48, 64))
     cfg, ckpt = _extractor(tmp_path)
-    init_default_scope('mmseg')
-    ds = DATASETS.build(dict(
-        type='CamVidDataset', data_root=root,
-        data_prefix=dict(img_path='train', seg_map_path='trainannot'),
-        pipeline=[dict(type='LoadImageFromFile')]))
+    ds = _split(root)
     ext = FeatureExtractor(cfg, ckpt, mode='pred', input_scale=0.5)
     meta = generate_aux_labels(ext, ds, str(tmp_path / 'p'),
                                outlier_ratio=0.0)
@@ -171,16 +172,11 @@ def test_dbscan_setting_labels_by_nearest_core_point(tmp_path):
     """A DBSCAN setting beside a K-means one: its labels are the saved core
     points' clusters within eps (noise = ignore), at the label stride."""
     import torch.nn.functional as F
-    from mmengine.registry import DATASETS
     from cp2_mmseg.aux_labels import (FeatureExtractor, dbscan_assign,
                                       features_at, generate_aux_label_sets)
     root = write_camvid(str(tmp_path / 'camvid'), size=(48, 64))
     cfg, ckpt = _extractor(tmp_path)
-    init_default_scope('mmseg')
-    ds = DATASETS.build(dict(
-        type='CamVidDataset', data_root=root,
-        data_prefix=dict(img_path='train', seg_map_path='trainannot'),
-        pipeline=[dict(type='LoadImageFromFile')]))
+    ds = _split(root)
     ext = FeatureExtractor(cfg, ckpt, mode='feat')
 
     def flat(i):
@@ -279,18 +275,11 @@ def test_two_images_with_one_label_name_are_an_error(tmp_path):
     be overwritten silently, so it is an error naming both files; the same
     image listed twice is labelled once."""
     from mmengine.dataset import ConcatDataset
-    from mmengine.registry import DATASETS
     from cp2_mmseg.aux_labels.generate import duplicate_images
     root = write_camvid(str(tmp_path / 'camvid'), size=(24, 32))
-    init_default_scope('mmseg')
-
-    def split(img, ann):
-        return DATASETS.build(dict(
-            type='CamVidDataset', data_root=root,
-            data_prefix=dict(img_path=img, seg_map_path=ann), pipeline=[]))
-
-    train = split('train', 'trainannot')
-    assert duplicate_images(ConcatDataset([train, split('val', 'valannot')
+    train = _split(root)
+    assert duplicate_images(ConcatDataset([train, _split(root, 'val',
+                                                         'valannot')
                                            ])) == set()
     assert duplicate_images(ConcatDataset([train, train])) == {4, 5, 6, 7}
     for d in ('val', 'valannot'):
@@ -298,4 +287,5 @@ def test_two_images_with_one_label_name_are_an_error(tmp_path):
                   osp.join(root, d, '0001TP_000000.png'))
     with pytest.raises(ValueError, match=r'train/0001TP_000000.png and .*'
                        r'val/0001TP_000000.png'):
-        duplicate_images(ConcatDataset([train, split('val', 'valannot')]))
+        duplicate_images(ConcatDataset([train, _split(root, 'val',
+                                                      'valannot')]))
