@@ -169,8 +169,9 @@ PIXEL_CONTRAST_VALUES = {
                                     memory=(29750, 2975, 10)),
 }
 # the CPU CamVid protocol (configs/camvid_cpu/, 2000 iterations): the
-# official CamVid values with the warm-up scaled to the schedule and, in
-# batch mode, the pair threshold scaled to the 12x15 embedding (ours)
+# official CamVid values with the warm-up scaled to the schedule and the
+# pair threshold scaled to the 12x15 embedding (ours), in batch and memory
+# mode
 PIXEL_CONTRAST_VALUES['camvid-cpu'] = dict(
     PIXEL_CONTRAST_VALUES['camvid'], warmup_iters=500, min_pixels=2)
 # make demo: 64x64 inputs, an 8x8 embedding (ours)
@@ -178,7 +179,7 @@ PIXEL_CONTRAST_VALUES['demo'] = dict(
     _PC, max_samples=1024, max_views=16, min_pixels=2, warmup_iters=100,
     proj_channels=64)
 PIXEL_CONTRAST_VALUES['camvid-cpu-mem'] = dict(
-    PIXEL_CONTRAST_VALUES['camvid-mem'], warmup_iters=300)
+    PIXEL_CONTRAST_VALUES['camvid-mem'], warmup_iters=300, min_pixels=2)
 
 
 def _pc_key(path):
