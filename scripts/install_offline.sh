@@ -8,7 +8,10 @@
 # machine's own torch is used, installs the bundled wheels with --no-index,
 # builds mmcv with ops from the bundled source (CUDA ops when nvcc and a
 # CUDA torch are present; the C++ standard follows the torch headers), and
-# unpacks the repository to ./cp2-mmseg. Then:
+# unpacks the repository to ./cp2-mmseg. MMCV_WHEEL=/path/to/mmcv-2.1.0-*.whl
+# installs an mmcv already built for this Python and torch instead of
+# building it (e.g. one built by an earlier run or by the cluster's admins).
+# Then:
 #   cd cp2-mmseg && ../venv/bin/python -m pytest tests/test_models/test_cuda.py
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,27 +31,28 @@ step "wheels (no index)"
 "${PIP[@]}" install -q --no-index --find-links "$HERE/wheels" --no-deps \
   mmengine==0.10.7 || fail "mmengine"
 
-step "mmcv with ops from source (minutes; MAX_JOBS=${MAX_JOBS:-8})"
-BUILD="$(mktemp -d)"
-tar -xzf "$HERE"/src/mmcv-2.1.0.tar.gz -C "$BUILD"
-SRC="$BUILD/mmcv-2.1.0"
-STD=$("$PY" - <<'EOF'
-import torch
-major, minor = (int(x) for x in torch.__version__.split('.')[:2])
-# torch >= 2.10 headers need C++20 (measured with 2.14); older ones C++17
-print('c++20' if (major, minor) >= (2, 10) else 'c++17')
-EOF
-)
-sed -i -e "s/-std=c++14/-std=$STD/g" -e "s/-std=c++17/-std=$STD/g" \
-  -e "s/'c++14'/'$STD'/g" -e "s/'c++17'/'$STD'/g" "$SRC/setup.py"
-CUDA_OPS=0
-if command -v nvcc >/dev/null && "$PY" -c "import torch,sys; sys.exit(not torch.version.cuda)"; then
-  CUDA_OPS=1
+if [ -n "${MMCV_WHEEL:-}" ]; then
+  [ -f "$MMCV_WHEEL" ] || fail "MMCV_WHEEL=$MMCV_WHEEL is not a file"
+  step "mmcv from $MMCV_WHEEL (not built)"
+  "${PIP[@]}" install -q --no-index --no-deps "$MMCV_WHEEL" || fail "mmcv wheel $MMCV_WHEEL"
+else
+  step "mmcv with ops from source (minutes; MAX_JOBS=${MAX_JOBS:-8})"
+  BUILD="$(mktemp -d)"
+  tar -xzf "$HERE"/src/mmcv-2.1.0.tar.gz -C "$BUILD"
+  SRC="$BUILD/mmcv-2.1.0"
+  # torch >= 2.10 headers need C++20 (measured with 2.14); older ones C++17
+  STD=$("$PY" -c "import torch; v = tuple(int(x) for x in torch.__version__.split('.')[:2]); print('c++20' if v >= (2, 10) else 'c++17')")
+  sed -i -e "s/-std=c++14/-std=$STD/g" -e "s/-std=c++17/-std=$STD/g" \
+    -e "s/'c++14'/'$STD'/g" -e "s/'c++17'/'$STD'/g" "$SRC/setup.py"
+  CUDA_OPS=0
+  if command -v nvcc >/dev/null && "$PY" -c "import torch,sys; sys.exit(not torch.version.cuda)"; then
+    CUDA_OPS=1
+  fi
+  step "C++ standard $STD, CUDA ops: $CUDA_OPS"
+  ( cd "$SRC" && MMCV_WITH_OPS=1 FORCE_CUDA=$CUDA_OPS MAX_JOBS="${MAX_JOBS:-8}" \
+      "${PIP[@]}" install --no-build-isolation --no-deps --no-index . ) \
+    > "$BUILD/build.log" 2>&1 || { tail -n 40 "$BUILD/build.log"; fail "mmcv build"; }
 fi
-step "C++ standard $STD, CUDA ops: $CUDA_OPS"
-( cd "$SRC" && MMCV_WITH_OPS=1 FORCE_CUDA=$CUDA_OPS MAX_JOBS="${MAX_JOBS:-8}" \
-    "${PIP[@]}" install --no-build-isolation --no-deps --no-index . ) \
-  > "$BUILD/build.log" 2>&1 || { tail -n 40 "$BUILD/build.log"; fail "mmcv build"; }
 
 step "the rest (no index)"
 tar -xzf "$HERE/cp2-mmseg.tar.gz" -C "$HERE"
