@@ -54,21 +54,19 @@ def eps_neighbour_edges(x: Tensor,
     x = x.float()
     x2 = (x**2).sum(1)
     eps2 = float(eps)**2
-    total = 0
-    for s in range(0, x.shape[0], chunk):
-        total += int((_sq_dists(x[s:s + chunk], x, x2) <= eps2).sum())
-    total -= x.shape[0]
-    if total > max_edges:
-        raise ValueError(
-            f'DBSCAN: eps={eps} links {total} pairs of the {x.shape[0]} '
-            f'points (max_edges={max_edges}); use a smaller eps or a '
-            'smaller subsample')
-    rows, cols = [], []
-    for s in range(0, x.shape[0], chunk):
+    rows, cols, total = [], [], 0
+    for s in range(0, x.shape[0], chunk):  # one distance pass, chunked
         d = _sq_dists(x[s:s + chunk], x, x2)
         i, j = (d <= eps2).nonzero(as_tuple=True)
         i = i + s
         keep = i != j
+        total += int(keep.sum())
+        if total > max_edges:  # stop before holding more than max_edges
+            raise ValueError(
+                f'DBSCAN: eps={eps} links more than {max_edges} pairs '
+                f'(max_edges) of the {x.shape[0]} points ({total} in the '
+                f'first {min(s + chunk, x.shape[0])} rows); use a smaller '
+                'eps or a smaller subsample')
         rows.append(i[keep])
         cols.append(j[keep])
     if not rows:

@@ -93,6 +93,10 @@ def test_components_and_edges():
     assert sorted(map(tuple, e.t().tolist())) == [(0, 1), (1, 0)]
     with pytest.raises(ValueError, match='eps=3'):
         eps_neighbour_edges(x, 3, max_edges=4)
+    # 3 points within eps of each other: 6 ordered pairs, the limit inclusive
+    assert eps_neighbour_edges(x, 3, max_edges=6).shape == (2, 6)
+    with pytest.raises(ValueError, match='max_edges'):
+        eps_neighbour_edges(x, 3, max_edges=5, chunk=1)
 
 
 def test_bad_arguments():
