@@ -93,3 +93,28 @@ def test_curves_plot_from_results(tmp_path):
     import cv2
     img = cv2.imread(str(tmp_path / 'results' / 'curves.png'))
     assert img is not None and img.shape[0] > 100
+
+
+def test_camvid_cpu_matrix_covers_the_protocol():
+    """The committed CamVid matrix: every method at 1/8 and full labels, 3
+    seeds each, CE with more iterations for the compute match, and every
+    row's commands format (a dry run names no unknown placeholder)."""
+    from mmengine import Config
+    path = 'tools/benchmark/camvid_cpu_matrix.py'
+    matrix = Config.fromfile(osp.join(REPO, path))
+    rows = {(r['method'], r['fraction'], r['iters'], r['seed'])
+            for r in matrix.rows}
+    assert len(rows) == len(matrix.rows)  # no row twice
+    for frac in ('1-8', 'full'):
+        for m in ('ce', 'contrast', 'contrast_mem', 'spc', 'cp2',
+                  'auxcon_ce_k32'):
+            assert {s for mm, f, it, s in rows
+                    if (mm, f, it) == (m, frac, 2000)} == {0, 1, 2}, (m, frac)
+        assert {s for mm, f, it, s in rows
+                if (mm, f, it) == ('ce', frac, 3000)} == {0, 1, 2}
+    assert set(matrix.methods) == {r[0] for r in rows}
+    proc = _run(path, '--dry-run')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    # a row with a committed result prints '[done] name' instead
+    printed = proc.stdout.count(' test: ') + proc.stdout.count('[done] ')
+    assert printed == len(rows), proc.stdout[-2000:]
