@@ -186,6 +186,9 @@ def run_row(matrix: Config, row: dict, dry_run: bool,
         name=name, **{k: row[k] for k in row}, **metrics,
         val_curve=curve, train_seconds=round(train_secs, 1),
         peak_rss_mb=max(rss) if rss else None,
+        # threads matter for time and for bitwise reruns; None = torch's
+        # default (all cores)
+        omp_num_threads=os.environ.get('OMP_NUM_THREADS'),
         commands={n: i['cmd'] for n, i in stage_info.items()})
     for path in [result_file] + ([osp.join(
             ROOT, matrix.results_dir, name + '.json')]
