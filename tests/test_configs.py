@@ -179,7 +179,8 @@ PIXEL_CONTRAST_VALUES['demo'] = dict(
     _PC, max_samples=1024, max_views=16, min_pixels=2, warmup_iters=100,
     proj_channels=64)
 PIXEL_CONTRAST_VALUES['camvid-cpu-mem'] = dict(
-    PIXEL_CONTRAST_VALUES['camvid-mem'], warmup_iters=300, min_pixels=2)
+    PIXEL_CONTRAST_VALUES['camvid-mem'], warmup_iters=300, min_pixels=2,
+    memory=(460, 46, 10))  # the paper's 10 N / N for the 46-image split
 
 
 def _pc_key(path):

@@ -113,6 +113,12 @@ def test_camvid_cpu_matrix_covers_the_protocol():
         assert {s for mm, f, it, s in rows
                 if (mm, f, it) == ('ce', frac, 3000)} == {0, 1, 2}
     assert set(matrix.methods) == {r[0] for r in rows}
+    # the memory bank is sized by the paper's rule (10 N / N for N labelled
+    # images: 46 at 1/8 of CamVid's 367, all 367)
+    for r in matrix.rows:
+        if r['method'] == 'contrast_mem':
+            n = {'1-8': 46, 'full': 367}[r['fraction']]
+            assert (r['mem_pixels'], r['mem_regions']) == (10 * n, n), r
     proc = _run(path, '--dry-run')
     assert proc.returncode == 0, proc.stderr[-2000:]
     # a row with a committed result prints '[done] name' instead

@@ -46,16 +46,16 @@ def _ce_train(cfg='{ce_cfg}', extra=()):
         cmd=['{py}', 'tools/train.py', cfg, '--work-dir', '{stage_dir}',
              '--cfg-options', 'train_dataloader.dataset.ann_file={split}',
              'train_cfg.max_iters={iters}', 'param_scheduler.0.end={iters}',
-             'default_hooks.checkpoint.interval={iters}',
+             'default_hooks.checkpoint.interval=500',
              'randomness.seed={seed}', *extra])
 
 
-def _test(cfg='{ce_cfg}', train='train'):
+def _test(cfg='{ce_cfg}', train='train', extra=()):
     return dict(
         name='test', test=True, curve_from=train,
         cmd=['{py}', 'tools/test.py', cfg,
              '{' + train + '_dir}/iter_{iters}.pth', '--work-dir',
-             '{stage_dir}'])
+             '{stage_dir}'] + (['--cfg-options', *extra] if extra else []))
 
 
 def _aux_method(extractor_stages, aux_setting):
@@ -98,13 +98,21 @@ _cp2_pretrain = dict(
     cmd=['{py}', 'tools/train.py', '{cp2_pre_cfg}', '--work-dir',
          '{stage_dir}', '--cfg-options', 'randomness.seed={seed}',
          'train_dataloader.dataset.dataset.data_root={data_root}'])
+_MEM_SIZE = ('model.decode_head.loss_contrast.memory_bank.pixel_size='
+             '{mem_pixels}',
+             'model.decode_head.loss_contrast.memory_bank.region_size='
+             '{mem_regions}')
 methods = dict(
     # cross-entropy from random init
     ce=[_split_stage(), _ce_train(), _test()],
     # CE + pixel contrast (Wang et al.), in-batch / with the memory bank
     contrast=[_split_stage(), _ce_train('{pc_cfg}'), _test('{pc_cfg}')],
+    # (memory sized by the paper's rule for the split: 10 N pixel and N
+    # region slots per class, N labelled images: the rows' mem_* keys)
     contrast_mem=[
-        _split_stage(), _ce_train('{pc_mem_cfg}'), _test('{pc_mem_cfg}')
+        _split_stage(),
+        _ce_train('{pc_mem_cfg}', _MEM_SIZE),
+        _test('{pc_mem_cfg}', extra=_MEM_SIZE)
     ],
     # CP2 on the 367 training images (labels unused) -> convert -> CE
     cp2=[
@@ -166,8 +174,11 @@ _full = (('ce', 2000), ('contrast', 2000), ('contrast_mem', 2000),
          ('spc', 2000), ('cp2', 2000), ('auxcon_ce_k32', 2000), ('ce', 3000))
 # seed-major within each fraction, so a partial run still covers every
 # method once: 1/8 labels first (all seeds), then all labels
+_images = {'1-8': 46, 'full': 367}  # labelled training images
 rows = [
-    dict(_row, method=m, fraction=frac, iters=it, seed=s)
+    dict(_row, method=m, fraction=frac, iters=it, seed=s,
+         **(dict(mem_pixels=10 * _images[frac], mem_regions=_images[frac])
+            if m == 'contrast_mem' else {}))
     for frac, methods_ in (('1-8', _one_eighth), ('full', _full))
     for s in (0, 1, 2) for m, it in methods_
 ]
