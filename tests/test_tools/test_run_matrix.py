@@ -72,6 +72,9 @@ def test_runs_missing_skips_done_and_tabulates(tmp_path):
     assert r1['mIoU'] == 42.0
     table = (tmp_path / 'results' / 'results.md').read_text()
     assert '| m | 1-8 | 100 | 2 | 41.00 ± 1.41 |' in table
+    # the per-class table: one line per row (seed s has road IoU 30 + s)
+    assert '| row | road |' in table
+    assert '| m_1-8_100_s1 | 31.0 |' in table
     csv = (tmp_path / 'results' / 'results.csv').read_text().splitlines()
     assert len(csv) == 3
 

@@ -238,6 +238,16 @@ def write_tables(matrix: Config) -> None:
         lines.append(f'| {method} | {frac} | {iters} | {len(rs)} | '
                      f'{statistics.mean(ious):.2f} ± {std} | {per_seed} | '
                      f'{mins:.1f} | {rss:.2f} |')
+    classes = list(dict.fromkeys(
+        c for r in results for c in r.get('per_class_iou', {})))
+    if classes:  # one line per row: where a method gains or loses
+        lines += ['', 'Per-class test IoU:', '',
+                  '| row | ' + ' | '.join(classes) + ' |',
+                  '|---|' + '---|' * len(classes)]
+        for r in results:
+            iou = r.get('per_class_iou', {})
+            lines.append(f'| {r["name"]} | ' + ' | '.join(
+                f'{iou[c]:.1f}' if c in iou else '-' for c in classes) + ' |')
     with open(osp.join(out_dir, 'results.md'), 'w') as fh:
         fh.write('\n'.join(lines) + '\n')
     print('\n'.join(lines))
