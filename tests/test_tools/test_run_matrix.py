@@ -127,3 +127,11 @@ def test_camvid_cpu_matrix_covers_the_protocol():
     # a row with a committed result prints '[done] name' instead
     printed = proc.stdout.count(' test: ') + proc.stdout.count('[done] ')
     assert printed == len(rows), proc.stdout[-2000:]
+    # the all-label memory rows train and test with the 3670 / 367 bank
+    mem = [line for line in proc.stdout.splitlines()
+           if line.startswith('[contrast_mem_full_2000_s0] ')
+           and (' train: ' in line or ' test: ' in line)]
+    assert len(mem) == 2
+    for line in mem:
+        assert 'memory_bank.pixel_size=3670 ' in line
+        assert line.endswith('memory_bank.region_size=367')
