@@ -79,6 +79,31 @@ def test_runs_missing_skips_done_and_tabulates(tmp_path):
     assert len(csv) == 3
 
 
+def test_rerun_runs_from_nothing_and_compares(tmp_path):
+    matrix = _matrix(tmp_path)
+    assert _run(matrix, '--only', 'm_1-8_100_s0').returncode == 0
+    kept = tmp_path / 'results' / 'm_1-8_100_s0.json'
+    before = kept.read_text()
+    proc = _run(matrix, '--only', 'm_1-8_100_s0', '--rerun',
+                str(tmp_path / 'again'))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    # everything ran again in the new folder, shared stages included
+    again = tmp_path / 'again'
+    assert (again / 'shared' / 'pre_s0' / 'pre').read_text() == 'p'
+    assert (again / 'm_1-8_100_s0' / 'train' / 'count').read_text() == 't'
+    assert not (again / 'm_1-8_100_s1').exists()
+    assert kept.read_text() == before  # the kept result is left alone
+    assert '| m_1-8_100_s0 | 40.00 | 40.00 | +0.00 |' in (
+        again / 'rerun.md').read_text()
+    # which side is which: a kept 39.5 against the rerun's 40
+    kept.write_text(before.replace('"mIoU": 40.0', '"mIoU": 39.5'))
+    proc = _run(matrix, '--only', 'm_1-8_100_s0', '--rerun', str(again))
+    assert '| m_1-8_100_s0 | 39.50 | 40.00 | +0.50 |' in proc.stdout
+    # the matrix's own work_root would overwrite; refused
+    proc = _run(matrix, '--rerun', str(tmp_path / 'work'))
+    assert proc.returncode != 0 and 'fresh folder' in proc.stderr
+
+
 def test_curves_plot_from_results(tmp_path):
     (tmp_path / 'results').mkdir()
     for seed in (0, 1):

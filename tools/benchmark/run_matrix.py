@@ -263,11 +263,28 @@ def main() -> None:
     parser.add_argument('--table-only', action='store_true')
     parser.add_argument('--until', help='run the selected rows up to this '
                         'stage only (e.g. auxgen), leaving the rest')
+    parser.add_argument(
+        '--rerun', metavar='DIR',
+        help='run the selected rows again from nothing (split, shared '
+        'pretraining and all) under DIR instead of work_root, leave '
+        'results_dir alone, then compare each rerun with its kept result '
+        '(DIR/rerun.md)')
     args = parser.parse_args()
     matrix = Config.fromfile(args.matrix)
     for key in ('work_root', 'methods', 'rows', 'splits'):
         if key not in matrix:
             sys.exit(f'error: {args.matrix} has no {key!r}')
+    kept_dir = matrix.get('results_dir')
+    if args.rerun:
+        if not kept_dir:
+            sys.exit(f'error: --rerun compares with results_dir, and '
+                     f'{args.matrix} has none')
+        if osp.abspath(args.rerun) == osp.abspath(
+                osp.join(ROOT, matrix.work_root)):
+            sys.exit(f'error: --rerun {args.rerun} is the matrix\'s own '
+                     'work_root; give a fresh folder')
+        matrix.work_root = args.rerun
+        matrix.results_dir = None
     if not args.table_only:
         for row in matrix.rows:
             unknown = row['method'] not in matrix.methods
@@ -279,6 +296,33 @@ def main() -> None:
                     write_tables(matrix)  # after every finished row
     if not args.dry_run:
         write_tables(matrix)
+        if args.rerun:
+            compare_reruns(matrix, osp.join(ROOT, kept_dir), args.only)
+
+
+def compare_reruns(matrix: Config, kept_dir: str, only: List[str]) -> None:
+    """Print and write ``<work_root>/rerun.md``: each rerun row's test mIoU
+    beside the kept one, with both thread counts (a different count is
+    another draw, not a bitwise rerun)."""
+    lines = ['| row | kept mIoU | rerun mIoU | difference | kept threads | '
+             'rerun threads |', '|---|---|---|---|---|---|']
+    for row in matrix.rows:
+        name = row_name(row)
+        if not any(fnmatch.fnmatch(name, p) for p in only):
+            continue
+        kept_file = osp.join(kept_dir, name + '.json')
+        new_file = osp.join(matrix.work_root, name, 'result.json')
+        if not (osp.isfile(kept_file) and osp.isfile(new_file)):
+            continue
+        kept, new = json.load(open(kept_file)), json.load(open(new_file))
+        lines.append(
+            f'| {name} | {kept["mIoU"]:.2f} | {new["mIoU"]:.2f} | '
+            f'{new["mIoU"] - kept["mIoU"]:+.2f} | '
+            f'{kept.get("omp_num_threads")} | '
+            f'{new.get("omp_num_threads")} |')
+    with open(osp.join(matrix.work_root, 'rerun.md'), 'w') as fh:
+        fh.write('\n'.join(lines) + '\n')
+    print('\n'.join(lines))
 
 
 if __name__ == '__main__':
