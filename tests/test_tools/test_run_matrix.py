@@ -104,6 +104,33 @@ def test_rerun_runs_from_nothing_and_compares(tmp_path):
     assert proc.returncode != 0 and 'fresh folder' in proc.stderr
 
 
+def test_table_against_the_baseline(tmp_path):
+    (tmp_path / 'results').mkdir()
+    runs = dict(b=[40.0, 42.0], m=[43.0, 45.0], one=[44.0])
+    for method, ious in runs.items():
+        for seed, iou in enumerate(ious):
+            json.dump(dict(name=f'{method}_s{seed}', method=method,
+                           fraction='1-8', iters=100, seed=seed, mIoU=iou,
+                           train_seconds=60, peak_rss_mb=1024),
+                      open(tmp_path / 'results' / f'{method}_s{seed}.json',
+                           'w'))
+    (tmp_path / 'matrix.py').write_text(
+        f"work_root = {str(tmp_path / 'w')!r}\n"
+        f"results_dir = {str(tmp_path / 'results')!r}\n"
+        "baseline = dict(method='b', iters=100)\n"
+        "splits = {}\nmethods = {}\nrows = []\n")
+    proc = _run(str(tmp_path / 'matrix.py'), '--table-only')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = (tmp_path / 'results' / 'results.md').read_text()
+    assert 'vs b 100 (Δ, Welch t)' in table
+    # +3 over the baseline's mean; se = sqrt(2 / 2 + 2 / 2)
+    assert ('| m | 1-8 | 100 | 2 | 44.00 ± 1.41 | 43.00 (s0), 45.00 (s1) | '
+            '+3.00, t 2.1 |') in table
+    assert '| one | 1-8 | 100 | 1 | 44.00 ± n/a | 44.00 (s0) | +3.00 |' in table
+    assert '| b | 1-8 | 100 | 2 | 41.00 ± 1.41 | 40.00 (s0), 42.00 (s1) | - |' \
+        in table
+
+
 def test_curves_plot_from_results(tmp_path):
     (tmp_path / 'results').mkdir()
     for seed in (0, 1):

@@ -6,6 +6,7 @@
 # 'full' = all 367). Every row's commands are in its result.json.
 work_root = 'work_dirs/camvid_cpu'
 results_dir = 'docs/results/camvid_cpu'  # committed: one JSON per row
+baseline = dict(method='ce', iters=2000)  # the Δ column of results.md
 variables = dict(
     data_root='data/camvid',
     ce_cfg='configs/camvid_cpu/deeplabv3_r18-d16_1xb8-2k_camvid-1-8-180x240.py',

@@ -24,11 +24,16 @@ and ``--transform-options Type.key=value``, never pipeline indices.
 
 Each finished row gets ``result.json``: test mIoU / aAcc, per-class IoU,
 the validation mIoU curve, training seconds and peak memory (max RSS of
-its stages), and the exact commands; with ``results_dir`` in the matrix (a folder that is
-committed) a copy goes there as ``<name>.json``, so a matrix can be
-completed over several runs and machines. ``results.csv`` and
+its stages), and the exact commands; with ``results_dir`` in the matrix
+(a folder that is committed) a copy goes there as ``<name>.json``, so a
+matrix can be completed over several runs and machines. ``results.csv`` and
 ``results.md`` (mean and sample standard deviation over seeds per method /
-fraction / iterations) are rewritten from all rows found.
+fraction / iterations) are rewritten from all rows found; with
+``baseline = dict(method=..., iters=...)`` in the matrix, ``results.md``
+also gives each method's difference of means against that baseline at the
+same label fraction, and Welch's t where both have two seeds or more.
+``--rerun DIR`` runs rows again from nothing in a fresh folder and compares
+them with the kept results.
 """
 import argparse
 import csv
@@ -200,6 +205,20 @@ def run_row(matrix: Config, row: dict, dry_run: bool,
     return result
 
 
+def _versus(ious: List[float], ref: List[float]) -> str:
+    """Difference of mean test mIoU against the baseline's seeds, with
+    Welch's t statistic where both sides have two seeds or more (``-``
+    without a baseline row)."""
+    if not ref:
+        return '-'
+    delta = statistics.mean(ious) - statistics.mean(ref)
+    if len(ious) < 2 or len(ref) < 2:
+        return f'{delta:+.2f}'
+    se = (statistics.variance(ious) / len(ious)
+          + statistics.variance(ref) / len(ref)) ** 0.5
+    return f'{delta:+.2f}, t {delta / se:.1f}' if se > 0 else f'{delta:+.2f}'
+
+
 def write_tables(matrix: Config) -> None:
     """results.csv (one line per row) and results.md (mean / std)."""
     found = {}
@@ -226,18 +245,29 @@ def write_tables(matrix: Config) -> None:
     for r in results:
         groups.setdefault((r['method'], r['fraction'], r['iters']),
                           []).append(r)
+    base = matrix.get('baseline')  # e.g. dict(method='ce', iters=2000)
+    base_col = (f' vs {base["method"]} {base["iters"]} (Δ, Welch t) |'
+                if base else '')
     lines = ['| method | labels | iters | seeds | test mIoU (mean ± std) | '
-             'per seed | time of all stages (min) | peak RSS (GB) |',
-             '|---|---|---|---|---|---|---|---|']
+             'per seed |' + base_col + ' time of all stages (min) | '
+             'peak RSS (GB) |',
+             '|---|---|---|---|---|---|' + ('---|' if base else '')
+             + '---|---|']
     for (method, frac, iters), rs in sorted(groups.items()):
         ious = [r['mIoU'] for r in rs]
         std = f'{statistics.stdev(ious):.2f}' if len(ious) > 1 else 'n/a'
         per_seed = ', '.join(f'{r["mIoU"]:.2f} (s{r["seed"]})' for r in rs)
         mins = statistics.mean(r['train_seconds'] for r in rs) / 60
         rss = max((r['peak_rss_mb'] or 0) for r in rs) / 1024
+        vs = ''
+        if base:
+            is_base = (method, iters) == (base['method'], base['iters'])
+            ref = [] if is_base else [r['mIoU'] for r in groups.get(
+                (base['method'], frac, base['iters']), [])]
+            vs = ' ' + _versus(ious, ref) + ' |'
         lines.append(f'| {method} | {frac} | {iters} | {len(rs)} | '
-                     f'{statistics.mean(ious):.2f} ± {std} | {per_seed} | '
-                     f'{mins:.1f} | {rss:.2f} |')
+                     f'{statistics.mean(ious):.2f} ± {std} | {per_seed} |'
+                     f'{vs} {mins:.1f} | {rss:.2f} |')
     classes = list(dict.fromkeys(
         c for r in results for c in r.get('per_class_iou', {})))
     if classes:  # one line per row: where a method gains or loses
