@@ -4,8 +4,8 @@
     python tools/benchmark/plot_results.py MATRIX.py [--out docs/results/camvid_cpu]
         [--images 3] [--no-predictions]
 
-Writes ``curves.png`` (validation mIoU against iteration, one line per
-row) and, unless ``--no-predictions``, ``predictions.png``: a few test
+Writes ``curves.png`` (validation mIoU against iteration: per label
+fraction, each method's mean over its seeds with their range shaded) and, unless ``--no-predictions``, ``predictions.png``: a few test
 images with their ground truth and each method's prediction (seed 0 rows
 whose checkpoint is still in the work dir), small enough to commit.
 """
@@ -30,19 +30,51 @@ def load_results(results_dir: str) -> list:
 
 
 def plot_curves(results: list, path: str) -> None:
+    """One panel per label fraction; per method (and iteration count) the
+    mean validation curve over its seeds, with the seeds' range shaded."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
+    groups: dict = {}
     for r in results:
-        if not r.get('val_curve'):
-            continue
-        it, miou = zip(*r['val_curve'])
-        ax.plot(it, miou, marker='.', label=f'{r["method"]} s{r["seed"]}')
-    ax.set_xlabel('iteration')
-    ax.set_ylabel('val mIoU')
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+        if r.get('val_curve'):
+            key = (str(r.get('fraction', '')), r['method'], r.get('iters'))
+            groups.setdefault(key, []).append(r['val_curve'])
+    fractions = sorted({k[0] for k in groups})
+    if not fractions:
+        return
+    methods = sorted({(k[1], k[2]) for k in groups}, key=str)
+    cmap = plt.get_cmap('tab10' if len(methods) <= 10 else 'tab20')
+    colour = {m: cmap(n % cmap.N) for n, m in enumerate(methods)}
+    fig, axes = plt.subplots(1, len(fractions), squeeze=False, sharey=True,
+                             figsize=(3.4 + 3.2 * len(fractions), 3.8),
+                             dpi=100)
+    for ax, frac in zip(axes[0], fractions):
+        for (f, method, iters), curves in sorted(groups.items(), key=str):
+            if f != frac:
+                continue
+            by_iter: dict = {}
+            for curve in curves:
+                for it, miou in curve:
+                    by_iter.setdefault(it, []).append(miou)
+            its = [it for it in sorted(by_iter)
+                   if len(by_iter[it]) == len(curves)]
+            vals = np.array([by_iter[it] for it in its])
+            label = method + ('' if iters in (None, 2000) else f' {iters}')
+            c = colour[(method, iters)]
+            ax.plot(its, vals.mean(1), marker='.', color=c,
+                    label=f'{label} ({len(curves)})')
+            if len(curves) > 1:
+                ax.fill_between(its, vals.min(1), vals.max(1), color=c,
+                                alpha=0.15, linewidth=0)
+        ax.set_title(f'labels {frac}' if frac else 'validation',
+                     fontsize=9)
+        ax.set_xlabel('iteration')
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6.5, ncol=2, loc='lower right',
+                  title='mean over (seeds); band: min-max',
+                  title_fontsize=6.5)
+    axes[0][0].set_ylabel('val mIoU')
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
