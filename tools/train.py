@@ -12,6 +12,7 @@ import os.path as osp
 from mmengine.config import Config, DictAction
 from mmengine.device import get_device
 from mmengine.logging import print_log
+from mmengine.runner.checkpoint import find_latest_checkpoint
 
 import cp2_mmseg  # noqa: F401  (registers our modules, safe checkpoints)
 from cp2_mmseg.utils import (adapt_cfg_to_device, build_runner,
@@ -63,6 +64,42 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def resolve_resume(cfg: Config, resume: bool) -> None:
+    """Make ``--resume`` mean the latest checkpoint in ``work_dir``.
+
+    mmengine resumes from ``load_from`` whenever it is set together with
+    ``resume=True``. A fine-tuning config sets ``load_from`` to its initial
+    weights (a converted CP2 or pretraining checkpoint), so ``--resume``
+    would restart from the initial weights (or fail on their missing
+    ``meta``) instead of the interrupted run. Here ``--resume`` picks the
+    latest checkpoint in ``work_dir``; with none there, training starts from
+    ``load_from`` as initial weights. Without ``--resume`` the config's own
+    ``resume`` / ``load_from`` are left as they are.
+
+    Args:
+        cfg (Config): The merged config, ``work_dir`` already set.
+        resume (bool): Whether ``--resume`` was given.
+    """
+    if not resume:
+        return
+    latest = find_latest_checkpoint(cfg.work_dir)
+    if latest is not None:
+        if cfg.get('load_from'):
+            print_log(
+                f'--resume: resuming from {latest}, the latest checkpoint in '
+                f'{cfg.work_dir}; load_from={cfg.load_from!r} (initial '
+                'weights) is not used', logger='current')
+        cfg.load_from = latest
+        cfg.resume = True
+    elif cfg.get('load_from'):
+        print_log(
+            f'--resume: no checkpoint in {cfg.work_dir} yet; starting from '
+            f'load_from={cfg.load_from!r} as initial weights', logger='current')
+        cfg.resume = False
+    else:
+        cfg.resume = True  # mmengine warns and trains from scratch
+
+
 def main() -> None:
     args = parse_args()
     if not osp.isfile(args.config):
@@ -103,7 +140,7 @@ def main() -> None:
             'device and this machine has none; train without --amp or set '
             "optim_wrapper.type='OptimWrapper'")
 
-    cfg.resume = args.resume
+    resolve_resume(cfg, args.resume)
     adapt_cfg_to_device(cfg, args.launcher)
     init_cpu_process_group(cfg, args.launcher)
 

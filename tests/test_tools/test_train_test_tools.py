@@ -4,6 +4,7 @@ import glob
 import os
 import os.path as osp
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -107,6 +108,44 @@ def test_resume(trained, synthetic_root):
     assert 'Iter(train) [5/6]' in out
     assert 'Iter(train) [1/6]' not in out
     assert osp.isfile(osp.join(trained, 'iter_6.pth'))
+
+
+def _init_weights(trained, tmp_path):
+    """Initial weights as a converter writes them: a state_dict, no meta."""
+    ckpt = torch.load(
+        osp.join(trained, 'iter_4.pth'), map_location='cpu',
+        weights_only=True)
+    init = str(tmp_path / 'init.pth')
+    torch.save(dict(state_dict=ckpt['state_dict']), init)
+    return init
+
+
+def test_resume_with_load_from_resumes_the_work_dir(trained, synthetic_root,
+                                                     tmp_path):
+    """A fine-tuning run (load_from = initial weights) that was interrupted
+    resumes from its own latest checkpoint, not from the initial weights."""
+    init = _init_weights(trained, tmp_path)
+    work = str(tmp_path / 'work')
+    shutil.copytree(trained, work, ignore=shutil.ignore_patterns('iter_6.pth'))
+    with open(osp.join(work, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work, 'iter_4.pth'))
+    out = run([PYTHON, 'tools/train.py', CFG, '--work-dir', work, '--resume']
+              + _opts(synthetic_root, 6) + [f'load_from={init}'])
+    assert f'resuming from {osp.join(work, "iter_4.pth")}' in out
+    assert 'Iter(train) [5/6]' in out
+    assert 'Iter(train) [1/6]' not in out
+    assert osp.isfile(osp.join(work, 'iter_6.pth'))
+
+
+def test_resume_with_load_from_and_no_checkpoint_starts_from_init(
+        trained, synthetic_root, tmp_path):
+    init = _init_weights(trained, tmp_path)
+    work = str(tmp_path / 'work')
+    out = run([PYTHON, 'tools/train.py', CFG, '--work-dir', work, '--resume']
+              + _opts(synthetic_root, 2) + [f'load_from={init}'])
+    assert 'as initial weights' in out
+    assert f'Load checkpoint from {init}' in out
+    assert 'Iter(train) [1/2]' in out
 
 
 def test_test_tool_rejects_unsafe_checkpoint(trained, synthetic_root,
