@@ -3,6 +3,7 @@ skips finished stages and rows, shares a stage folder between rows, parses
 test metrics, the per-class table and the validation curve, and writes
 mean / std tables."""
 import json
+import os
 import os.path as osp
 import subprocess
 
@@ -45,9 +46,11 @@ rows = [dict(method='m', fraction='1-8', iters=100, seed=s) for s in (0, 1)]
     return str(path)
 
 
-def _run(matrix, *args):
+def _run(matrix, *args, threads='1'):
+    env = dict(os.environ, OMP_NUM_THREADS=threads)
     return subprocess.run([PYTHON, 'tools/benchmark/run_matrix.py', matrix,
-                           *args], cwd=REPO, capture_output=True, text=True)
+                           *args], cwd=REPO, capture_output=True, text=True,
+                          env=env)
 
 
 def test_runs_missing_skips_done_and_tabulates(tmp_path):
@@ -62,7 +65,7 @@ def test_runs_missing_skips_done_and_tabulates(tmp_path):
     assert r0['train_seconds'] >= 0 and r0['peak_rss_mb'] > 0
     assert osp.isfile(tmp_path / 'results' / 'm_1-8_100_s0.json')
     assert (work / 'm_1-8_100_s1' / 'train' / 'done').exists()
-    proc = _run(_matrix(tmp_path))
+    proc = _run(_matrix(tmp_path), threads='2')
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert '[done] m_1-8_100_s0' in proc.stdout
     # resumed: train of seed 1 not rerun, each shared pretraining ran once
@@ -70,6 +73,9 @@ def test_runs_missing_skips_done_and_tabulates(tmp_path):
     assert (work / 'shared' / 'pre_s0' / 'pre').read_text() == 'p'
     r1 = json.load(open(work / 'm_1-8_100_s1' / 'result.json'))
     assert r1['mIoU'] == 42.0
+    # each stage's own thread count: seed 1 trained with 1, tested with 2
+    assert r0['omp_num_threads'] == '1'
+    assert r1['omp_num_threads'] == dict(pre='1', train='1', test='2')
     table = (tmp_path / 'results' / 'results.md').read_text()
     assert '| m | 1-8 | 100 | 2 | 41.00 ± 1.41 |' in table
     # the per-class table: one line per row (seed s has road IoU 30 + s)
@@ -104,6 +110,44 @@ def test_rerun_runs_from_nothing_and_compares(tmp_path):
     assert proc.returncode != 0 and 'fresh folder' in proc.stderr
 
 
+KILLED_THEN_RESUMED = (
+    "import os, sys; d = sys.argv[1]; first = not os.path.exists(d + '/m'); "
+    "open(d + '/m', 'a').close(); p = lambda t, s: print(t + ' - mmengine - "
+    "INFO - ' + s)\n"
+    "if first:\n"
+    "    p('12/31 23:59:00', 'Iter(train) [ 50/100]')\n"
+    "    p('12/31 23:59:30', 'Iter(val) [3/3]  aAcc: 50.0  mIoU: 10.0')\n"
+    "    p('01/01 00:01:00', 'Iter(train) [ 60/100]'); sys.exit(1)\n"
+    "p('01/01 00:05:00', 'Iter(train) [100/100]')\n"
+    "p('01/01 00:05:10', 'Iter(val) [3/3]  aAcc: 60.0  mIoU: 20.0')")
+
+
+def test_interrupted_training_keeps_every_attempt(tmp_path):
+    """A training stage that died and then ran again: the row's validation
+    curve has both attempts' points, its time includes the first attempt's
+    (from its log's timestamps, across new year), and both logs are kept."""
+    (tmp_path / 'matrix.py').write_text(f'''
+work_root = {str(tmp_path / 'work')!r}
+splits = {{'1-8': 'x'}}
+methods = dict(m=[
+    dict(name='train', resumable=True, cmd=[
+        '{PYTHON}', '-c', {KILLED_THEN_RESUMED!r}, '{{stage_dir}}']),
+    dict(name='test', test=True, curve_from='train', cmd=['{PYTHON}', '-c',
+        {TEST.format(road=30.0, miou=40.0)!r}])])
+rows = [dict(method='m', fraction='1-8', iters=100, seed=0)]
+''')
+    assert _run(str(tmp_path / 'matrix.py')).returncode != 0
+    proc = _run(str(tmp_path / 'matrix.py'))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    train = tmp_path / 'work' / 'm_1-8_100_s0' / 'train'
+    assert (train / 'stage.log.1').exists() and (train / 'stage.log').exists()
+    assert json.load(open(train / 'done'))['earlier_attempts_seconds'] == [
+        120.0]
+    r = json.load(open(tmp_path / 'work' / 'm_1-8_100_s0' / 'result.json'))
+    assert r['val_curve'] == [[50, 10.0], [100, 20.0]]
+    assert 120 <= r['train_seconds'] < 200
+
+
 def test_table_against_the_baseline(tmp_path):
     (tmp_path / 'results').mkdir()
     runs = dict(b=[40.0, 42.0], m=[43.0, 45.0], one=[44.0])
@@ -122,10 +166,11 @@ def test_table_against_the_baseline(tmp_path):
     proc = _run(str(tmp_path / 'matrix.py'), '--table-only')
     assert proc.returncode == 0, proc.stderr[-2000:]
     table = (tmp_path / 'results' / 'results.md').read_text()
-    assert 'vs b 100 (Δ, Welch t)' in table
-    # +3 over the baseline's mean; se = sqrt(2 / 2 + 2 / 2)
+    assert 'vs b 100 (Δ, Welch t, df) |' in table
+    # +3 over the baseline's mean; se = sqrt(2 / 2 + 2 / 2); df = 2 ** 2 /
+    # (1 / 1 + 1 / 1)
     assert ('| m | 1-8 | 100 | 2 | 44.00 ± 1.41 | 43.00 (s0), 45.00 (s1) | '
-            '+3.00, t 2.1 |') in table
+            '+3.00, t 2.1, df 2.0 |') in table
     assert '| one | 1-8 | 100 | 1 | 44.00 ± n/a | 44.00 (s0) | +3.00 |' in table
     assert '| b | 1-8 | 100 | 2 | 41.00 ± 1.41 | 40.00 (s0), 42.00 (s1) | - |' \
         in table

@@ -31,7 +31,10 @@ matrix can be completed over several runs and machines. ``results.csv`` and
 fraction / iterations) are rewritten from all rows found; with
 ``baseline = dict(method=..., iters=...)`` in the matrix, ``results.md``
 also gives each method's difference of means against that baseline at the
-same label fraction, and Welch's t where both have two seeds or more.
+same label fraction, and Welch's t with its degrees of freedom where both
+have two seeds or more. A training stage that was interrupted and resumed
+keeps every attempt's log: its validation curve and its time cover all of
+them.
 ``--rerun DIR`` runs rows again from nothing in a fresh folder and compares
 them with the kept results.
 """
@@ -48,6 +51,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import datetime
 from typing import Dict, List, Optional
 
 from mmengine.config import Config
@@ -57,6 +61,7 @@ IOU_ROW = re.compile(r'^\|\s*([^|]+?)\s*\|\s*([\d.]+|nan)\s*\|\s*([\d.]+|nan)'
                      r'\s*\|\s*$')
 VAL = re.compile(r'Iter\(val\) \[\d+/\d+\].*?mIoU: ([\d.]+)')
 TRAIN_ITER = re.compile(r'Iter\(train\) \[\s*(\d+)/')
+STAMP = re.compile(r'^(\d\d/\d\d \d\d:\d\d:\d\d) - mmengine - ')
 TEST = re.compile(r'Iter\(test\) \[\d+/\d+\]\s+aAcc: ([\d.]+)\s+mIoU: '
                   r'([\d.]+)')
 
@@ -73,10 +78,49 @@ def _fmt(template: str, values: dict) -> str:
                        f'{sorted(values)}') from None
 
 
+def attempt_logs(stage_dir: str, log_name: str) -> List[str]:
+    """The logs of a stage's earlier attempts (``stage.log.1``, ...), oldest
+    first, then its current log: a resumed training keeps all of them."""
+    log = osp.join(stage_dir, log_name)
+    earlier = glob.glob(glob.escape(log) + '.*')
+    earlier = sorted((p for p in earlier if p.rsplit('.', 1)[1].isdigit()),
+                     key=lambda p: int(p.rsplit('.', 1)[1]))
+    return earlier + ([log] if osp.isfile(log) else [])
+
+
+def logged_seconds(path: str) -> float:
+    """Wall time an attempt ran, from the first to the last mmengine
+    timestamp (``MM/DD HH:MM:SS``) of its log: for an attempt that was
+    killed and never reported its own time. 0 without timestamps."""
+    stamps = []
+    for line in open(path, errors='replace'):
+        m = STAMP.match(line)
+        if m:
+            # a leap year, so that 02/29 parses
+            stamps.append(datetime.strptime('2024/' + m.group(1),
+                                            '%Y/%m/%d %H:%M:%S'))
+    if len(stamps) < 2:
+        return 0.0
+    end = stamps[-1]
+    if end < stamps[0]:  # ran over new year
+        end = end.replace(year=2025)
+    return (end - stamps[0]).total_seconds()
+
+
 def run_stage(cmd: List[str], stage_dir: str, log_name: str) -> Dict:
-    """Run one command under /usr/bin/time -v, log to stage_dir."""
+    """Run one command under /usr/bin/time -v, log to stage_dir.
+
+    The log of an earlier attempt (killed, or failed) is kept as
+    ``<log_name>.<n>``, and the time it ran (from its mmengine timestamps)
+    is added to ``seconds``: a resumed training reports its whole time and
+    its whole validation curve.
+    """
     os.makedirs(stage_dir, exist_ok=True)
     log = osp.join(stage_dir, log_name)
+    if osp.isfile(log):
+        os.rename(log, f'{log}.{len(attempt_logs(stage_dir, log_name))}')
+    earlier = [round(logged_seconds(p), 1)
+               for p in attempt_logs(stage_dir, log_name)]
     time_file = osp.join(stage_dir, 'time.txt')
     timed = (['/usr/bin/time', '-v', '-o', time_file]
              if osp.exists('/usr/bin/time') else []) + cmd
@@ -93,9 +137,12 @@ def run_stage(cmd: List[str], stage_dir: str, log_name: str) -> Dict:
     if proc.returncode != 0:
         raise RuntimeError(f'stage failed (exit {proc.returncode}), see {log}'
                            f':\n{text[-2000:]}')
-    info = dict(cmd=shlex.join(cmd), seconds=round(secs, 1),
+    info = dict(cmd=shlex.join(cmd), seconds=round(secs + sum(earlier), 1),
                 max_rss_mb=round(int(rss.group(1)) / 1024, 1) if rss else
-                None, log=osp.relpath(log, ROOT))
+                None, log=osp.relpath(log, ROOT),
+                omp_num_threads=os.environ.get('OMP_NUM_THREADS'))
+    if earlier:  # what the earlier attempts ran (peak memory: last only)
+        info['earlier_attempts_seconds'] = earlier
     with open(osp.join(stage_dir, 'done'), 'w') as fh:
         json.dump(info, fh)
     return info
@@ -118,19 +165,22 @@ def parse_test_log(path: str) -> Dict:
                 per_class_iou=per_class)
 
 
-def parse_val_curve(path: str) -> List:
-    """(iteration, val mIoU) pairs of a training log."""
-    curve, last_iter = [], 0
-    for line in open(path, errors='replace'):
-        if line.startswith('$ '):  # the command line
-            continue
-        t = TRAIN_ITER.search(line)
-        if t:
-            last_iter = int(t.group(1))
-        v = VAL.search(line)
-        if v:
-            curve.append([last_iter, float(v.group(1))])
-    return curve
+def parse_val_curve(paths: List[str]) -> List:
+    """(iteration, val mIoU) pairs of a training's logs, its attempts in
+    order (a later attempt's value wins at the same iteration)."""
+    curve = {}
+    for path in paths:
+        last_iter = 0
+        for line in open(path, errors='replace'):
+            if line.startswith('$ '):  # the command line
+                continue
+            t = TRAIN_ITER.search(line)
+            if t:
+                last_iter = int(t.group(1))
+            v = VAL.search(line)
+            if v:
+                curve[last_iter] = float(v.group(1))
+    return [[i, curve[i]] for i in sorted(curve)]
 
 
 def run_row(matrix: Config, row: dict, dry_run: bool,
@@ -182,18 +232,25 @@ def run_row(matrix: Config, row: dict, dry_run: bool,
     test_dir = values[f'{test_stage["name"]}_dir']
     metrics = parse_test_log(osp.join(test_dir, 'stage.log'))
     train_stage = test_stage.get('curve_from')
-    curve = parse_val_curve(osp.join(
+    curve = parse_val_curve(attempt_logs(
         values[f'{train_stage}_dir'], 'stage.log')) if train_stage else []
     train_secs = sum(i['seconds'] for n, i in stage_info.items()
                      if n != test_stage['name'])
     rss = [i['max_rss_mb'] for i in stage_info.values() if i['max_rss_mb']]
+    # each stage recorded its own threads (stages done before that field
+    # existed: this run's)
+    env_threads = os.environ.get('OMP_NUM_THREADS')
+    threads = {i.get('omp_num_threads', env_threads)
+               for i in stage_info.values()}
     result = dict(
         name=name, **{k: row[k] for k in row}, **metrics,
         val_curve=curve, train_seconds=round(train_secs, 1),
         peak_rss_mb=max(rss) if rss else None,
         # threads matter for time and for bitwise reruns; None = torch's
-        # default (all cores)
-        omp_num_threads=os.environ.get('OMP_NUM_THREADS'),
+        # default (all cores); per stage where the stages differ
+        omp_num_threads=threads.pop() if len(threads) == 1 else {
+            n: i.get('omp_num_threads', env_threads)
+            for n, i in stage_info.items()},
         commands={n: i['cmd'] for n, i in stage_info.items()})
     for path in [result_file] + ([osp.join(
             ROOT, matrix.results_dir, name + '.json')]
@@ -207,16 +264,19 @@ def run_row(matrix: Config, row: dict, dry_run: bool,
 
 def _versus(ious: List[float], ref: List[float]) -> str:
     """Difference of mean test mIoU against the baseline's seeds, with
-    Welch's t statistic where both sides have two seeds or more (``-``
-    without a baseline row)."""
+    Welch's t statistic and its Welch-Satterthwaite degrees of freedom where
+    both sides have two seeds or more (``-`` without a baseline row)."""
     if not ref:
         return '-'
     delta = statistics.mean(ious) - statistics.mean(ref)
     if len(ious) < 2 or len(ref) < 2:
         return f'{delta:+.2f}'
-    se = (statistics.variance(ious) / len(ious)
-          + statistics.variance(ref) / len(ref)) ** 0.5
-    return f'{delta:+.2f}, t {delta / se:.1f}' if se > 0 else f'{delta:+.2f}'
+    a = statistics.variance(ious) / len(ious)
+    b = statistics.variance(ref) / len(ref)
+    if a + b == 0:
+        return f'{delta:+.2f}'
+    df = (a + b)**2 / (a**2 / (len(ious) - 1) + b**2 / (len(ref) - 1))
+    return f'{delta:+.2f}, t {delta / (a + b) ** 0.5:.1f}, df {df:.1f}'
 
 
 def write_tables(matrix: Config) -> None:
@@ -246,7 +306,7 @@ def write_tables(matrix: Config) -> None:
         groups.setdefault((r['method'], r['fraction'], r['iters']),
                           []).append(r)
     base = matrix.get('baseline')  # e.g. dict(method='ce', iters=2000)
-    base_col = (f' vs {base["method"]} {base["iters"]} (Δ, Welch t) |'
+    base_col = (f' vs {base["method"]} {base["iters"]} (Δ, Welch t, df) |'
                 if base else '')
     lines = ['| method | labels | iters | seeds | test mIoU (mean ± std) | '
              'per seed |' + base_col + ' time of all stages (min) | '
