@@ -176,6 +176,40 @@ def test_table_against_the_baseline(tmp_path):
         in table
 
 
+def test_table_against_two_baselines(tmp_path):
+    """A list of baselines gives one Δ column each, in the order given."""
+    (tmp_path / 'results').mkdir()
+    runs = {('b', 100): [40.0, 42.0], ('b', 150): [44.0, 46.0],
+            ('m', 100): [43.0, 45.0]}
+    for (method, iters), ious in runs.items():
+        for seed, iou in enumerate(ious):
+            name = f'{method}_{iters}_s{seed}'
+            json.dump(dict(name=name, method=method, fraction='1-8',
+                           iters=iters, seed=seed, mIoU=iou,
+                           train_seconds=60, peak_rss_mb=1024),
+                      open(tmp_path / 'results' / f'{name}.json', 'w'))
+    (tmp_path / 'matrix.py').write_text(
+        f"work_root = {str(tmp_path / 'w')!r}\n"
+        f"results_dir = {str(tmp_path / 'results')!r}\n"
+        "baseline = [dict(method='b', iters=100), dict(method='b', "
+        "iters=150)]\n"
+        "splits = {}\nmethods = {}\nrows = []\n")
+    proc = _run(str(tmp_path / 'matrix.py'), '--table-only')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = (tmp_path / 'results' / 'results.md').read_text()
+    assert ('per seed | vs b 100 (Δ, Welch t, df) | vs b 150 (Δ, Welch t, '
+            'df) | time') in table
+    assert '|---|---|---|---|---|---|---|---|---|---|' in table
+    # m: +3 over b 100, -1 over b 150 (se = sqrt(2 / 2 + 2 / 2))
+    assert ('| m | 1-8 | 100 | 2 | 44.00 ± 1.41 | 43.00 (s0), 45.00 (s1) | '
+            '+3.00, t 2.1, df 2.0 | -1.00, t -0.7, df 2.0 |') in table
+    # each baseline row is '-' against itself, compared with the other
+    assert ('| b | 1-8 | 100 | 2 | 41.00 ± 1.41 | 40.00 (s0), 42.00 (s1) | - '
+            '| -4.00, t -2.8, df 2.0 |') in table
+    assert ('| b | 1-8 | 150 | 2 | 45.00 ± 1.41 | 44.00 (s0), 46.00 (s1) | '
+            '+4.00, t 2.8, df 2.0 | - |') in table
+
+
 def test_curves_plot_from_results(tmp_path):
     (tmp_path / 'results').mkdir()
     for seed in (0, 1):

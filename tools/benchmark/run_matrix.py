@@ -29,10 +29,11 @@ its stages), and the exact commands; with ``results_dir`` in the matrix
 matrix can be completed over several runs and machines. ``results.csv`` and
 ``results.md`` (mean and sample standard deviation over seeds per method /
 fraction / iterations) are rewritten from all rows found; with
-``baseline = dict(method=..., iters=...)`` in the matrix, ``results.md``
-also gives each method's difference of means against that baseline at the
-same label fraction, and Welch's t with its degrees of freedom where both
-have two seeds or more. A training stage that was interrupted and resumed
+``baseline = dict(method=..., iters=...)`` in the matrix (or a list of
+them, e.g. CE at the same fine-tuning and at the same total iterations),
+``results.md`` also gives each method's difference of means against each
+baseline at the same label fraction, one column per baseline, and Welch's
+t with its degrees of freedom where both have two seeds or more. A training stage that was interrupted and resumed
 keeps every attempt's log: its validation curve and its time cover all of
 them.
 ``--rerun DIR`` runs rows again from nothing in a fresh folder and compares
@@ -305,14 +306,16 @@ def write_tables(matrix: Config) -> None:
     for r in results:
         groups.setdefault((r['method'], r['fraction'], r['iters']),
                           []).append(r)
-    base = matrix.get('baseline')  # e.g. dict(method='ce', iters=2000)
-    base_col = (f' vs {base["method"]} {base["iters"]} (Δ, Welch t, df) |'
-                if base else '')
+    # e.g. dict(method='ce', iters=2000), or a list of such: one column each
+    bases = matrix.get('baseline') or []
+    if isinstance(bases, dict):
+        bases = [bases]
+    base_col = ''.join(f' vs {b["method"]} {b["iters"]} (Δ, Welch t, df) |'
+                       for b in bases)
     lines = ['| method | labels | iters | seeds | test mIoU (mean ± std) | '
              'per seed |' + base_col + ' time of all stages (min) | '
              'peak RSS (GB) |',
-             '|---|---|---|---|---|---|' + ('---|' if base else '')
-             + '---|---|']
+             '|---|---|---|---|---|---|' + '---|' * len(bases) + '---|---|']
     for (method, frac, iters), rs in sorted(groups.items()):
         ious = [r['mIoU'] for r in rs]
         std = f'{statistics.stdev(ious):.2f}' if len(ious) > 1 else 'n/a'
@@ -320,11 +323,11 @@ def write_tables(matrix: Config) -> None:
         mins = statistics.mean(r['train_seconds'] for r in rs) / 60
         rss = max((r['peak_rss_mb'] or 0) for r in rs) / 1024
         vs = ''
-        if base:
+        for base in bases:
             is_base = (method, iters) == (base['method'], base['iters'])
             ref = [] if is_base else [r['mIoU'] for r in groups.get(
                 (base['method'], frac, base['iters']), [])]
-            vs = ' ' + _versus(ious, ref) + ' |'
+            vs += ' ' + _versus(ious, ref) + ' |'
         lines.append(f'| {method} | {frac} | {iters} | {len(rs)} | '
                      f'{statistics.mean(ious):.2f} ± {std} | {per_seed} |'
                      f'{vs} {mins:.1f} | {rss:.2f} |')
