@@ -33,9 +33,9 @@ fraction / iterations) are rewritten from all rows found; with
 them, e.g. CE at the same fine-tuning and at the same total iterations),
 ``results.md`` also gives each method's difference of means against each
 baseline at the same label fraction, one column per baseline, and Welch's
-t with its degrees of freedom where both have two seeds or more. A training stage that was interrupted and resumed
-keeps every attempt's log: its validation curve and its time cover all of
-them.
+t with its degrees of freedom where both have two seeds or more. A
+training stage that was interrupted and resumed keeps every attempt's log:
+its validation curve and its time cover all of them.
 ``--rerun DIR`` runs rows again from nothing in a fresh folder and compares
 them with the kept results.
 """
