@@ -229,10 +229,11 @@ def test_curves_plot_from_results(tmp_path):
     assert img is not None and img.shape[0] > 100
 
 
-def test_camvid_cpu_matrix_covers_the_protocol():
+def test_camvid_cpu_matrix_covers_the_protocol(tmp_path):
     """The committed CamVid matrix: every method at 1/8 and full labels, 3
     seeds each, CE with more iterations for the compute match, and every
-    row's commands format (a dry run names no unknown placeholder)."""
+    row's commands format (a dry run names no unknown placeholder) and
+    build each row from nothing (an empty work root, no kept results)."""
     from mmengine import Config
     path = 'tools/benchmark/camvid_cpu_matrix.py'
     matrix = Config.fromfile(osp.join(REPO, path))
@@ -258,6 +259,31 @@ def test_camvid_cpu_matrix_covers_the_protocol():
     # a row with a committed result prints '[done] name' instead
     printed = proc.stdout.count(' test: ') + proc.stdout.count('[done] ')
     assert printed == len(rows), proc.stdout[-2000:]
+    # on a machine with nothing yet (a fresh work root, no kept results)
+    # every row names every command it needs, shared stages included
+    fresh = tmp_path / 'fresh.py'
+    fresh.write_text(f'_base_ = [{osp.join(REPO, path)!r}]\n'
+                     f'work_root = {str(tmp_path / "work")!r}\n'
+                     'results_dir = None\n')
+    proc = _run(str(fresh), '--dry-run')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.count(' test: ') == len(rows)
+    assert '[done]' not in proc.stdout and '(done)' not in proc.stdout
+    # labels from the auxiliary-label stage-1 model: that model is trained
+    # here (CE extractor -> CE labels -> stage 1), not assumed to exist
+    aux = {line.split('] ')[1].split(':')[0]: line for line in
+           proc.stdout.splitlines()
+           if line.startswith('[auxcon_auxpre_k32_1-8_2000_s1] ')}
+    assert list(aux)[:5] == ['split', 'ce_extractor', 'ce_auxgen',
+                             'extractor', 'auxgen'], list(aux)
+    assert '--work-dir ' + str(tmp_path / 'work' / 'ce_1-8_2000_s1' /
+                               'train') in aux['ce_extractor']
+    assert 'ce_1-8_2000_s1/train/iter_2000.pth' in aux['ce_auxgen']
+    ext = aux['extractor']
+    assert 'tools/train.py' in ext and 'auxcon-pretrain' in ext
+    assert 'auxcon_ce_k32_1-8_2000_s1/pretrain' in ext
+    assert 'aux_labels/ce_1-8_s1/k32_o0.05' in ext
+    assert 'auxcon_ce_k32_1-8_2000_s1/pretrain/iter_500.pth' in aux['auxgen']
     # the all-label memory rows train and test with the 3670 / 367 bank
     mem = [line for line in proc.stdout.splitlines()
            if line.startswith('[contrast_mem_full_2000_s0] ')

@@ -61,26 +61,35 @@ def _test(cfg='{ce_cfg}', train='train', extra=()):
              '{stage_dir}'] + (['--cfg-options', *extra] if extra else []))
 
 
+def _aux_pretrain(aux_setting, name='pretrain', labels='auxgen', dir=None):
+    """Stage 1: the auxiliary-label contrast alone on all training images,
+    with the labels of the stage named ``labels``."""
+    stage = dict(
+        name=name, resumable=True,
+        cmd=['{py}', 'tools/train.py', '{aux_pre_cfg}', '--work-dir',
+             '{stage_dir}', '--cfg-options', 'randomness.seed={seed}',
+             'train_dataloader.dataset.ann_file=', '--transform-options',
+             'LoadAuxLabel.aux_root={' + labels + '_dir}/' + aux_setting,
+             'LoadAuxLabel.num_aux=' + aux_setting.split('_')[0][1:]])
+    if dir:
+        stage['dir'] = dir
+    return stage
+
+
 def _aux_method(extractor_stages, aux_setting):
     """Extractor -> auxiliary labels (a K / outlier grid, one extraction)
     -> stage-1 pretraining -> fine-tuning like CE -> test."""
     return extractor_stages + [
-        dict(name='pretrain', resumable=True,
-             cmd=['{py}', 'tools/train.py', '{aux_pre_cfg}', '--work-dir',
-                  '{stage_dir}', '--cfg-options', 'randomness.seed={seed}',
-                  'train_dataloader.dataset.ann_file=',
-                  '--transform-options',
-                  'LoadAuxLabel.aux_root={auxgen_dir}/' + aux_setting,
-                  'LoadAuxLabel.num_aux=' + aux_setting.split('_')[0][1:]]),
+        _aux_pretrain(aux_setting),
         _ce_train('{aux_ft_cfg}',
                   ['load_from={pretrain_dir}/iter_500.pth']),
         _test('{aux_ft_cfg}'),
     ]
 
 
-def _auxgen(folder, cfg, ckpt, mode='feat'):
+def _auxgen(folder, cfg, ckpt, mode='feat', name='auxgen'):
     return dict(
-        name='auxgen', dir='aux_labels/' + folder,
+        name=name, dir='aux_labels/' + folder,
         cmd=['{py}', 'tools/generate_aux_labels.py', '{ce_cfg}', cfg,
              '{stage_dir}', '--checkpoint', ckpt, '--mode', mode,
              '--input-scale', '0.5', '--k', '16', '32', '--outlier-ratio',
@@ -149,11 +158,15 @@ methods = dict(
         'k32_o0.05'),
     # auxiliary labels from the stage-1 model of auxcon_ce_k32 (a model
     # trained with the auxiliary-label contrast only: feat, K 32, 5 %)
+    # (its extractor is that row's stage 1, built here from nothing when
+    # this machine does not have it: CE extractor -> labels -> stage 1)
     auxcon_auxpre_k32=_aux_method(
         [_split_stage(),
-         dict(name='extractor', resumable=False,
-              dir='auxcon_ce_k32_{fraction}_2000_s{seed}/pretrain',
-              cmd=['test', '-f', '{stage_dir}/iter_500.pth']),
+         dict(_ce_extractor, name='ce_extractor'),
+         _auxgen('ce_{fraction}_s{seed}', '{ce_cfg}',
+                 '{ce_extractor_dir}/iter_2000.pth', name='ce_auxgen'),
+         _aux_pretrain('k32_o0.05', name='extractor', labels='ce_auxgen',
+                       dir='auxcon_ce_k32_{fraction}_2000_s{seed}/pretrain'),
          _auxgen('auxpre_{fraction}_s{seed}', '{aux_pre_cfg}',
                  '{extractor_dir}/iter_500.pth')],
         'k32_o0.05'),
