@@ -7,6 +7,7 @@ import subprocess
 
 import cv2
 import numpy as np
+import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
@@ -154,3 +155,22 @@ def test_voc_aug_concat_union_and_split_config(tmp_path):
     assert len(ds) == 2
     item = ds[0]
     assert item['data_samples'].gt_sem_seg.data.shape[-2:] == (512, 512)
+
+
+@pytest.mark.parametrize('denominator', [8, 4, 2])
+def test_camvid_regime_configs_read_the_split_make_split_writes(
+        tmp_path, denominator):
+    """configs/deeplabv3/*camvid-1-N-*: the stock data set of the regime
+    config reads back exactly the subset ``--fraction 1/N`` wrote."""
+    root = write_camvid(str(tmp_path / 'camvid'), n_per_split=(16, 1, 1))
+    _run(CAMVID_CFG, '--fraction', f'1/{denominator}', '--cfg-options',
+         f'train_dataloader.dataset.data_root={root}')
+    written = _lines(osp.join(root, 'splits', f'train_1-{denominator}.txt'))
+    regime = CAMVID_CFG.replace('camvid-', f'camvid-1-{denominator}-')
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(regime)
+    ds = DATASETS.build(dict(cfg.train_dataloader.dataset, data_root=root,
+                             pipeline=[]))
+    got = sorted(osp.splitext(osp.basename(ds.get_data_info(i)['img_path']))
+                 [0] for i in range(len(ds)))
+    assert got == sorted(written) and len(got) == 16 // denominator
