@@ -35,6 +35,12 @@ def _lines(path):
     return [line.strip() for line in open(path)]
 
 
+def _stems(ds):
+    """The sorted file stems of a built data set's images."""
+    return sorted(osp.splitext(osp.basename(ds.get_data_info(i)['img_path']))
+                  [0] for i in range(len(ds)))
+
+
 def test_camvid_fraction_count_seed(tmp_path):
     root = write_camvid(str(tmp_path / 'camvid'), n_per_split=(16, 1, 1))
     opt = ['--cfg-options', f'train_dataloader.dataset.data_root={root}']
@@ -54,8 +60,7 @@ def test_camvid_fraction_count_seed(tmp_path):
     cfg = Config.fromfile(CAMVID_CFG)
     ds = DATASETS.build(dict(cfg.train_dataloader.dataset, data_root=root,
                              ann_file='splits/train_1-4.txt', pipeline=[]))
-    got = sorted(osp.splitext(osp.basename(ds.get_data_info(i)['img_path']))
-                 [0] for i in range(len(ds)))
+    got = _stems(ds)
     assert got == sorted(a)
 
 
@@ -171,6 +176,5 @@ def test_camvid_regime_configs_read_the_split_make_split_writes(
     cfg = Config.fromfile(regime)
     ds = DATASETS.build(dict(cfg.train_dataloader.dataset, data_root=root,
                              pipeline=[]))
-    got = sorted(osp.splitext(osp.basename(ds.get_data_info(i)['img_path']))
-                 [0] for i in range(len(ds)))
+    got = _stems(ds)
     assert got == sorted(written) and len(got) == 16 // denominator
