@@ -75,7 +75,8 @@ def test_runs_missing_skips_done_and_tabulates(tmp_path):
     assert r1['mIoU'] == 42.0
     # each stage's own thread count: seed 1 trained with 1, tested with 2
     assert r0['omp_num_threads'] == '1'
-    assert r1['omp_num_threads'] == dict(pre='1', train='1', test='2')
+    # its test failed with 1 thread and passed with 2: both are kept
+    assert r1['omp_num_threads'] == dict(pre='1', train='1', test=['1', '2'])
     table = (tmp_path / 'results' / 'results.md').read_text()
     assert '| m | 1-8 | 100 | 2 | 41.00 ± 1.41 |' in table
     # the per-class table: one line per row (seed s has road IoU 30 + s)
@@ -125,7 +126,8 @@ KILLED_THEN_RESUMED = (
 def test_interrupted_training_keeps_every_attempt(tmp_path):
     """A training stage that died and then ran again: the row's validation
     curve has both attempts' points, its time includes the first attempt's
-    (from its log's timestamps, across new year), and both logs are kept."""
+    (from its log's timestamps, across new year), both logs are kept, and
+    the thread count of each attempt is recorded."""
     (tmp_path / 'matrix.py').write_text(f'''
 work_root = {str(tmp_path / 'work')!r}
 splits = {{'1-8': 'x'}}
@@ -136,14 +138,17 @@ methods = dict(m=[
         {TEST.format(road=30.0, miou=40.0)!r}])])
 rows = [dict(method='m', fraction='1-8', iters=100, seed=0)]
 ''')
-    assert _run(str(tmp_path / 'matrix.py')).returncode != 0
-    proc = _run(str(tmp_path / 'matrix.py'))
+    assert _run(str(tmp_path / 'matrix.py'), threads='1').returncode != 0
+    proc = _run(str(tmp_path / 'matrix.py'), threads='2')
     assert proc.returncode == 0, proc.stderr[-2000:]
     train = tmp_path / 'work' / 'm_1-8_100_s0' / 'train'
     assert (train / 'stage.log.1').exists() and (train / 'stage.log').exists()
-    assert json.load(open(train / 'done'))['earlier_attempts_seconds'] == [
-        120.0]
+    done = json.load(open(train / 'done'))
+    assert done['earlier_attempts_seconds'] == [120.0]
+    # resumed with another thread count: both attempts' counts are kept
+    assert done['earlier_attempts_omp_num_threads'] == ['1']
     r = json.load(open(tmp_path / 'work' / 'm_1-8_100_s0' / 'result.json'))
+    assert r['omp_num_threads'] == dict(train=['1', '2'], test='2')
     assert r['val_curve'] == [[50, 10.0], [100, 20.0]]
     assert 120 <= r['train_seconds'] < 200
 

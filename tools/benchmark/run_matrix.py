@@ -61,6 +61,7 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 IOU_ROW = re.compile(r'^\|\s*([^|]+?)\s*\|\s*([\d.]+|nan)\s*\|\s*([\d.]+|nan)'
                      r'\s*\|\s*$')
 VAL = re.compile(r'Iter\(val\) \[\d+/\d+\].*?mIoU: ([\d.]+)')
+THREADS_LINE = '# OMP_NUM_THREADS='
 TRAIN_ITER = re.compile(r'Iter\(train\) \[\s*(\d+)/')
 STAMP = re.compile(r'^(\d\d/\d\d \d\d:\d\d:\d\d) - mmengine - ')
 TEST = re.compile(r'Iter\(test\) \[\d+/\d+\]\s+aAcc: ([\d.]+)\s+mIoU: '
@@ -108,25 +109,40 @@ def logged_seconds(path: str) -> float:
     return (end - stamps[0]).total_seconds()
 
 
+def logged_threads(path: str) -> Optional[str]:
+    """``OMP_NUM_THREADS`` an attempt ran with, from the ``# OMP_NUM_THREADS=``
+    first line of its log (None = unset, torch's default); ``'unrecorded'``
+    for a log written before that line existed."""
+    with open(path, errors='replace') as fh:
+        line = fh.readline()
+    if line.startswith(THREADS_LINE):
+        return line[len(THREADS_LINE):].strip() or None
+    return 'unrecorded'
+
+
 def run_stage(cmd: List[str], stage_dir: str, log_name: str) -> Dict:
     """Run one command under /usr/bin/time -v, log to stage_dir.
 
     The log of an earlier attempt (killed, or failed) is kept as
     ``<log_name>.<n>``, and the time it ran (from its mmengine timestamps)
     is added to ``seconds``: a resumed training reports its whole time and
-    its whole validation curve.
+    its whole validation curve. Each log records the ``OMP_NUM_THREADS``
+    of its attempt, so a stage resumed with another thread count says so
+    (``earlier_attempts_omp_num_threads``).
     """
     os.makedirs(stage_dir, exist_ok=True)
     log = osp.join(stage_dir, log_name)
     if osp.isfile(log):
         os.rename(log, f'{log}.{len(attempt_logs(stage_dir, log_name))}')
-    earlier = [round(logged_seconds(p), 1)
-               for p in attempt_logs(stage_dir, log_name)]
+    earlier_logs = attempt_logs(stage_dir, log_name)
+    earlier = [round(logged_seconds(p), 1) for p in earlier_logs]
     time_file = osp.join(stage_dir, 'time.txt')
     timed = (['/usr/bin/time', '-v', '-o', time_file]
              if osp.exists('/usr/bin/time') else []) + cmd
     start = time.perf_counter()
     with open(log, 'w') as fh:
+        # first line: the threads (the command line may span several)
+        fh.write(THREADS_LINE + os.environ.get('OMP_NUM_THREADS', '') + '\n')
         fh.write('$ ' + shlex.join(cmd) + '\n')
         fh.flush()
         proc = subprocess.run(timed, cwd=ROOT, stdout=fh,
@@ -144,6 +160,8 @@ def run_stage(cmd: List[str], stage_dir: str, log_name: str) -> Dict:
                 omp_num_threads=os.environ.get('OMP_NUM_THREADS'))
     if earlier:  # what the earlier attempts ran (peak memory: last only)
         info['earlier_attempts_seconds'] = earlier
+        info['earlier_attempts_omp_num_threads'] = [
+            logged_threads(p) for p in earlier_logs]
     with open(osp.join(stage_dir, 'done'), 'w') as fh:
         json.dump(info, fh)
     return info
@@ -241,17 +259,24 @@ def run_row(matrix: Config, row: dict, dry_run: bool,
     # each stage recorded its own threads (stages done before that field
     # existed: this run's)
     env_threads = os.environ.get('OMP_NUM_THREADS')
-    threads = {i.get('omp_num_threads', env_threads)
-               for i in stage_info.values()}
+
+    def stage_threads(info: Dict):
+        # a stage resumed with another thread count: every attempt's, oldest
+        # first
+        now = info.get('omp_num_threads', env_threads)
+        attempts = info.get('earlier_attempts_omp_num_threads', []) + [now]
+        return now if len(set(attempts)) == 1 else attempts
+
+    per_stage = {n: stage_threads(i) for n, i in stage_info.items()}
+    threads = {json.dumps(t) for t in per_stage.values()}
     result = dict(
         name=name, **{k: row[k] for k in row}, **metrics,
         val_curve=curve, train_seconds=round(train_secs, 1),
         peak_rss_mb=max(rss) if rss else None,
         # threads matter for time and for bitwise reruns; None = torch's
         # default (all cores); per stage where the stages differ
-        omp_num_threads=threads.pop() if len(threads) == 1 else {
-            n: i.get('omp_num_threads', env_threads)
-            for n, i in stage_info.items()},
+        omp_num_threads=json.loads(threads.pop()) if len(threads) == 1
+        else per_stage,
         commands={n: i['cmd'] for n, i in stage_info.items()})
     for path in [result_file] + ([osp.join(
             ROOT, matrix.results_dir, name + '.json')]
