@@ -268,15 +268,15 @@ def run_row(matrix: Config, row: dict, dry_run: bool,
         return now if len(set(attempts)) == 1 else attempts
 
     per_stage = {n: stage_threads(i) for n, i in stage_info.items()}
-    threads = {json.dumps(t) for t in per_stage.values()}
+    first = next(iter(per_stage.values()), env_threads)
     result = dict(
         name=name, **{k: row[k] for k in row}, **metrics,
         val_curve=curve, train_seconds=round(train_secs, 1),
         peak_rss_mb=max(rss) if rss else None,
         # threads matter for time and for bitwise reruns; None = torch's
         # default (all cores); per stage where the stages differ
-        omp_num_threads=json.loads(threads.pop()) if len(threads) == 1
-        else per_stage,
+        omp_num_threads=first if all(
+            t == first for t in per_stage.values()) else per_stage,
         commands={n: i['cmd'] for n, i in stage_info.items()})
     for path in [result_file] + ([osp.join(
             ROOT, matrix.results_dir, name + '.json')]
